@@ -1,0 +1,145 @@
+// The load generator of `credence bench ledger`, run as its own process so the node under
+// test and the client do not share an event loop. Phase 1 saturates the node with a closed
+// loop of signed batches and measures the committed rate; phase 2 offers an open-loop load
+// at a fraction of that rate and measures submit-to-commit latency. Prints one JSON line.
+
+import { readFileSync } from 'node:fs';
+import { loadSigner } from '../src/crypto/keyfile.js';
+import { getSuite } from '../src/crypto/suites.js';
+import { CredenceClient } from '../src/sdk/client.js';
+import { presign } from './presign.js';
+
+export interface LoadArgs {
+  url: string;
+  suite: string;
+  chainId: string;
+  authKeyFile: string;
+  txKeyFiles: string[];
+  saturateSeconds: number;
+  warmupSeconds: number;
+  latencySeconds: number;
+  latencyLoadFraction: number;
+  batch: number;
+  concurrency: number;
+  /** Upper bound on the rate, to size the pre-signed pool. */
+  rateCeiling: number;
+}
+
+export interface LoadResult {
+  txPerSec: number;
+  saturatedP50Ms: number;
+  saturatedP99Ms: number;
+  loadTxPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  committed: number;
+  rejected: number;
+  presignSec: number;
+}
+
+function percentile(samples: { ms: number; n: number }[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a.ms - b.ms);
+  const total = sorted.reduce((s, x) => s + x.n, 0);
+  let acc = 0;
+  for (const s of sorted) {
+    acc += s.n;
+    if (acc >= total * p) return Math.round(s.ms * 10) / 10;
+  }
+  return Number.NaN;
+}
+
+const log = (s: string) => process.stderr.write(`[load] ${s}\n`);
+
+async function saturate(client: CredenceClient, pool: Uint8Array[], a: LoadArgs) {
+  let next = 0;
+  let rejected = 0;
+  const t0 = performance.now();
+  const from = t0 + a.warmupSeconds * 1000;
+  const until = from + a.saturateSeconds * 1000;
+  let inWindow = 0;
+  const lat: { ms: number; n: number }[] = [];
+  const worker = async () => {
+    while (performance.now() < until && next < pool.length) {
+      const batch = pool.slice(next, next + a.batch);
+      next += batch.length;
+      const s = performance.now();
+      const res = await client.submit(batch, { wait: true, timeoutMs: 30_000 });
+      const e = performance.now();
+      const ok = res.filter((r) => r.status === 'committed').length;
+      rejected += res.length - ok;
+      if (e >= from && e <= until) {
+        inWindow += ok;
+        lat.push({ ms: e - s, n: ok });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: a.concurrency }, worker));
+  if (next >= pool.length) log('warning: the pre-signed pool ran out before the end of the window');
+  return { txPerSec: inWindow / a.saturateSeconds, lat, rejected };
+}
+
+async function steady(client: CredenceClient, pool: Uint8Array[], rate: number, seconds: number) {
+  const tickMs = 50;
+  const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
+  const lat: { ms: number; n: number }[] = [];
+  const inflight: Promise<void>[] = [];
+  let next = 0;
+  let rejected = 0;
+  const t0 = performance.now();
+  for (let tick = 0; performance.now() - t0 < seconds * 1000 && next < pool.length; tick++) {
+    const batch = pool.slice(next, next + perTick);
+    next += batch.length;
+    const s = performance.now();
+    inflight.push(
+      client.submit(batch, { wait: true, timeoutMs: 30_000 }).then((res) => {
+        const ok = res.filter((r) => r.status === 'committed').length;
+        rejected += res.length - ok;
+        lat.push({ ms: performance.now() - s, n: ok });
+      }),
+    );
+    const wait = t0 + (tick + 1) * tickMs - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+  await Promise.all(inflight);
+  const offered = next / seconds;
+  return { lat, rejected, offered };
+}
+
+export async function runLoad(a: LoadArgs): Promise<LoadResult> {
+  const suite = getSuite(a.suite);
+  const client = new CredenceClient({ url: a.url, suite, signer: loadSigner(suite, a.authKeyFile), chainId: a.chainId, timeoutMs: 60_000 });
+  const keyPems = a.txKeyFiles.map((f) => readFileSync(f, 'utf8'));
+  const job = { suite: a.suite, keyPems, chainId: a.chainId, ttlMs: 15 * 60 * 1000 };
+  const sizeA = Math.ceil(a.rateCeiling * (a.saturateSeconds + a.warmupSeconds + 2));
+  const ps = performance.now();
+  log(`pre-signing ${sizeA} transactions on all cores`);
+  const poolA = await presign({ ...job, prefix: 'sat' }, sizeA);
+  const presignSec = (performance.now() - ps) / 1000;
+  log(`saturating for ${a.warmupSeconds}+${a.saturateSeconds} s (batches of ${a.batch}, ${a.concurrency} in flight)`);
+  const sat = await saturate(client, poolA, a);
+  poolA.length = 0;
+  const rate = sat.txPerSec * a.latencyLoadFraction;
+  log(`committed ${Math.round(sat.txPerSec)} tx/s; now offering ${Math.round(rate)} tx/s for ${a.latencySeconds} s`);
+  const poolB = await presign({ ...job, prefix: 'lat' }, Math.ceil(rate * (a.latencySeconds + 1)));
+  const st = await steady(client, poolB, rate, a.latencySeconds);
+  return {
+    txPerSec: Math.round(sat.txPerSec),
+    saturatedP50Ms: percentile(sat.lat, 0.5),
+    saturatedP99Ms: percentile(sat.lat, 0.99),
+    loadTxPerSec: Math.round(st.offered),
+    p50Ms: percentile(st.lat, 0.5),
+    p99Ms: percentile(st.lat, 0.99),
+    committed: sat.lat.reduce((s, x) => s + x.n, 0) + st.lat.reduce((s, x) => s + x.n, 0),
+    rejected: sat.rejected + st.rejected,
+    presignSec: Math.round(presignSec * 10) / 10,
+  };
+}
+
+if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '\0') && process.argv[2] !== undefined) {
+  runLoad(JSON.parse(process.argv[2]) as LoadArgs)
+    .then((r) => process.stdout.write(`${JSON.stringify(r)}\n`))
+    .catch((e) => {
+      process.stderr.write(`load generator failed: ${(e as Error).message}\n`);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,89 @@
+// The OpenAPI 3.1 document served at /openapi.json. A test checks that every route the
+// server registers is described here, so the document cannot drift from the code.
+
+import type { NodeLimits } from '../node/config.js';
+
+const error = { $ref: '#/components/responses/Error' };
+const auth = [{ memberSignature: [] }];
+
+function op(summary: string, extra: Record<string, unknown> = {}) {
+  return { summary, security: auth, responses: { 200: { description: 'OK' }, default: error }, ...extra };
+}
+
+const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-f]{64}$' } };
+
+export function openApiDocument(limits: NodeLimits) {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'credence node API',
+      version: '1',
+      description:
+        'Member requests are signed: x-credence-key (hex public key of a member organization), x-credence-time (ms since epoch, within 5 minutes) and x-credence-signature (hex signature over the request digest; see codec/request.ts). Errors are JSON {code, message, details}.',
+    },
+    components: {
+      securitySchemes: {
+        memberSignature: { type: 'apiKey', in: 'header', name: 'x-credence-signature', description: 'With x-credence-key and x-credence-time' },
+      },
+      responses: {
+        Error: {
+          description: 'A coded error',
+          content: {
+            'application/json': {
+              schema: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object' } } },
+            },
+          },
+        },
+      },
+    },
+    paths: {
+      '/health': { get: { summary: 'Liveness and the reasons for any degradation', responses: { 200: { description: 'ok or degraded' }, 503: { description: 'halted' } } } },
+      '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition format' } } } },
+      '/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1' } } } },
+      '/v1/info': { get: op('Chain id, suite, height, head hash, genesis hash and this node\'s role') },
+      '/v1/transactions': {
+        post: op(`Submit up to ${limits.batchTxMax} signed transactions (body at most ${limits.bodyBytesMax} bytes)`, {
+          parameters: [
+            { name: 'wait', in: 'query', schema: { type: 'boolean' }, description: 'wait until committed' },
+            { name: 'timeoutMs', in: 'query', schema: { type: 'integer', minimum: 1, maximum: limits.waitMsMax } },
+          ],
+          requestBody: {
+            content: {
+              'application/octet-stream': { schema: { type: 'string', format: 'binary' }, description: 'u32 count, then u32-length-prefixed encoded transactions' },
+              'application/json': { schema: { type: 'object', properties: { transactions: { type: 'array', maxItems: limits.batchTxMax } } } },
+            },
+          },
+        }),
+      },
+      '/v1/transactions/{id}': { get: op('Status and result of a transaction', { parameters: [idParam] }) },
+      '/v1/transactions/{id}/proof': { get: op('Merkle inclusion proof of a committed transaction and its result', { parameters: [idParam] }) },
+      '/v1/blocks': {
+        get: op(`Blocks from a height, at most ${limits.rangeMax}`, {
+          parameters: [
+            { name: 'from', in: 'query', schema: { type: 'integer', minimum: 0 } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: limits.rangeMax } },
+          ],
+        }),
+      },
+      '/v1/blocks/{ref}': { get: op('A block by height, hash or "latest"', { parameters: [{ name: 'ref', in: 'path', required: true, schema: { type: 'string' } }] }) },
+      '/v1/state/{key}': {
+        get: op('A state value, optionally with a proof against the head block', {
+          parameters: [
+            { name: 'key', in: 'path', required: true, schema: { type: 'string', maxLength: 256 } },
+            { name: 'proof', in: 'query', schema: { type: 'boolean' } },
+          ],
+        }),
+      },
+      '/v1/events': {
+        get: op('Server-sent events: blocks and contract events, replayed from a height then live', {
+          parameters: [{ name: 'from', in: 'query', schema: { type: 'integer', minimum: 0 } }],
+        }),
+      },
+      '/v1/stream/blocks': {
+        get: op('Server-sent stream of encoded blocks (base64), for following nodes', {
+          parameters: [{ name: 'from', in: 'query', schema: { type: 'integer', minimum: 0 } }],
+        }),
+      },
+    },
+  };
+}

@@ -1,0 +1,72 @@
+// Start a node and its API from a config file: what `credence node start` runs, and what
+// tests and the demo use to bring a node up.
+
+import { readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { loadSigner } from '../crypto/keyfile.js';
+import { getSuite } from '../crypto/suites.js';
+import { type Genesis, validateGenesis } from '../ledger/genesis.js';
+import { type NodeConfig, loadNodeConfig } from '../node/config.js';
+import { createLogger, type Logger } from '../node/log.js';
+import { CredenceNode } from '../node/node.js';
+import { toHex } from '../util/bytes.js';
+import { CredenceError, Codes } from '../util/errors.js';
+import { buildApi } from './server.js';
+
+export interface RunningNode {
+  readonly node: CredenceNode;
+  readonly app: FastifyInstance;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export function loadGenesis(file: string): Genesis {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new CredenceError(Codes.CONFIG, `cannot read genesis ${file}: ${(e as Error).message}`);
+  }
+  return validateGenesis(raw as Genesis);
+}
+
+export async function startNodeFromConfig(configFile: string, opts: { logger?: Logger; processMetrics?: boolean } = {}): Promise<RunningNode> {
+  return startNode(loadNodeConfig(configFile), opts);
+}
+
+export async function startNode(config: NodeConfig, opts: { logger?: Logger; processMetrics?: boolean } = {}): Promise<RunningNode> {
+  const genesis = loadGenesis(config.genesisFile);
+  const suite = getSuite(genesis.suite);
+  const signer = loadSigner(suite, config.keyFile);
+  const org = genesis.orgs.find((o) => o.id === config.orgId);
+  if (org === undefined) throw new CredenceError(Codes.CONFIG, `organization ${config.orgId} is not in the genesis`);
+  const logger = opts.logger ?? createLogger({ level: config.log.level, name: config.orgId, ...(config.log.file === undefined ? {} : { file: config.log.file }) });
+  if (!org.keys.includes(toHex(signer.publicKey))) logger.warn('node key is not one of its organization\'s genesis keys', { org: config.orgId });
+  const node = new CredenceNode({ config, genesis, suite, signer, logger, processMetrics: opts.processMetrics ?? true });
+  let app: FastifyInstance | undefined;
+  try {
+    await node.start();
+    app = buildApi(node);
+    await app.listen({ host: config.api.host, port: config.api.port });
+  } catch (e) {
+    await app?.close();
+    await node.stop();
+    if ((e as { code?: string }).code === 'EADDRINUSE') {
+      throw new CredenceError(Codes.CONFIG, `port ${config.api.port} is in use: stop the other process or change api.port in the config`);
+    }
+    throw e;
+  }
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr !== null ? addr.port : config.api.port;
+  const url = `http://${config.api.host}:${port}`;
+  const started = app;
+  return {
+    node,
+    app: started,
+    url,
+    close: async () => {
+      await started.close();
+      await node.stop();
+    },
+  };
+}

@@ -1,0 +1,33 @@
+// `credence bench …`: benchmarks that print one JSON object as their last line.
+
+import type { Command } from 'commander';
+import { runLedgerBench } from '../../bench/ledger.js';
+import { CredenceError } from '../util/errors.js';
+import { fail } from './output.js';
+
+export function registerBench(program: Command): void {
+  const bench = program.command('bench').description('benchmarks (each prints one JSON object as its last line)');
+  bench
+    .command('ledger')
+    .description('throughput and latency of one node with solo ordering, against the raw signature-verify rate')
+    .option('--seconds <n>', 'length of the saturation window', '30')
+    .option('--latency-seconds <n>', 'length of the 80%-load latency window', '20')
+    .option('--suite <name>', 'crypto suite: default or gm', 'default')
+    .option('--port <port>', 'API port for the node under test', '7301')
+    .option('--keep', 'keep the temporary network directory')
+    .action(async (o: { seconds: string; latencySeconds: string; suite: string; port: string; keep?: boolean }) => {
+      try {
+        if (o.suite !== 'default' && o.suite !== 'gm') throw new CredenceError('USAGE', '--suite must be default or gm');
+        const result = await runLedgerBench({
+          suite: o.suite,
+          seconds: Number(o.seconds),
+          latencySeconds: Number(o.latencySeconds),
+          port: Number(o.port),
+          ...(o.keep ? { keep: true } : {}),
+        });
+        process.stdout.write(`${JSON.stringify(result)}\n`);
+      } catch (e) {
+        fail(e);
+      }
+    });
+}

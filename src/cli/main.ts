@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// The `credence` command.
+
+import { Command } from 'commander';
+import { registerBench } from './bench.js';
+import { registerCommands } from './commands.js';
+import { registerDemo } from './demo.js';
+
+const program = new Command();
+program
+  .name('credence')
+  .description('credence: a trusted data space for credit information (permissioned blockchain)')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)');
+registerCommands(program);
+registerDemo(program);
+registerBench(program);
+await program.parseAsync(process.argv);

@@ -1,0 +1,36 @@
+// Terminal output for the CLI: errors as "error CODE: message" (and a non-zero exit), a
+// progress bar on stderr when it is a terminal, and JSON printing.
+
+import { isCredenceError } from '../util/errors.js';
+
+export function printJson(v: unknown): void {
+  process.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
+}
+
+export function fail(e: unknown): never {
+  if (isCredenceError(e)) process.stderr.write(`error ${e.code}: ${e.message}\n`);
+  else process.stderr.write(`error INTERNAL: ${(e as Error)?.message ?? String(e)}\n`);
+  process.exit(isCredenceError(e) && e.code === 'USAGE' ? 2 : 1);
+}
+
+export class Progress {
+  private last = 0;
+  private readonly tty = process.stderr.isTTY === true;
+
+  constructor(private readonly label: string) {}
+
+  update(done: number, total: number): void {
+    const now = Date.now();
+    if (now - this.last < 100 && done < total) return;
+    this.last = now;
+    const pct = total === 0 ? 100 : Math.floor((done / total) * 100);
+    if (this.tty) {
+      const width = 30;
+      const filled = Math.round((pct / 100) * width);
+      process.stderr.write(`\r${this.label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${pct}% ${done}/${total}`);
+      if (done >= total) process.stderr.write('\n');
+    } else if (done >= total) {
+      process.stderr.write(`${this.label}: ${done}/${total}\n`);
+    }
+  }
+}

@@ -1,0 +1,45 @@
+// Node processes for the demo and the benchmarks: spawn `credence node start` as real child
+// processes, wait until they are healthy, and stop them cleanly.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { openSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { CredenceError, Codes } from '../util/errors.js';
+
+export const CLI_MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+
+export interface NodeProcess {
+  readonly orgId: string;
+  readonly url: string;
+  readonly child: ChildProcess;
+}
+
+export function spawnNode(orgId: string, url: string, configFile: string, outFile: string): NodeProcess {
+  const out = openSync(outFile, 'a');
+  const child = spawn(process.execPath, [CLI_MAIN, 'node', 'start', '--config', configFile], { stdio: ['ignore', out, out] });
+  return { orgId, url, child };
+}
+
+export async function waitHealthy(p: NodeProcess, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (p.child.exitCode !== null) throw new CredenceError(Codes.UNAVAILABLE, `node ${p.orgId} exited with code ${p.child.exitCode}; see its node.log`);
+    try {
+      const res = await fetch(`${p.url}/health`, { signal: AbortSignal.timeout(1000) });
+      if (res.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new CredenceError(Codes.TIMEOUT, `node ${p.orgId} did not become healthy within ${timeoutMs} ms`);
+}
+
+export async function stopNode(p: NodeProcess, timeoutMs = 10_000): Promise<void> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => p.child.once('exit', () => r()));
+  p.child.kill('SIGTERM');
+  const timer = setTimeout(() => p.child.kill('SIGKILL'), timeoutMs);
+  await exited;
+  clearTimeout(timer);
+}

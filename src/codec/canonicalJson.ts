@@ -1,0 +1,69 @@
+// Canonical JSON (the RFC 8785 subset we need): object keys sorted by UTF-16 code units, no
+// whitespace, integers only (no floats, so every node renders numbers identically), and a
+// depth and size limit. Contract arguments, results and state values use it.
+
+import { CredenceError, Codes } from '../util/errors.js';
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
+
+export const JSON_DEPTH_MAX = 32;
+
+function fail(message: string): never {
+  throw new CredenceError(Codes.MALFORMED, message);
+}
+
+function write(v: unknown, depth: number, out: string[]): void {
+  if (depth > JSON_DEPTH_MAX) fail(`JSON nested deeper than ${JSON_DEPTH_MAX}`);
+  if (v === null) {
+    out.push('null');
+  } else if (typeof v === 'boolean') {
+    out.push(v ? 'true' : 'false');
+  } else if (typeof v === 'number') {
+    if (!Number.isSafeInteger(v)) fail('JSON numbers must be safe integers (use strings for decimals)');
+    out.push(Object.is(v, -0) ? '0' : String(v));
+  } else if (typeof v === 'string') {
+    out.push(JSON.stringify(v));
+  } else if (Array.isArray(v)) {
+    out.push('[');
+    v.forEach((item, i) => {
+      if (i > 0) out.push(',');
+      write(item, depth + 1, out);
+    });
+    out.push(']');
+  } else if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    const keys = Object.keys(v as object).sort();
+    out.push('{');
+    keys.forEach((k, i) => {
+      if (i > 0) out.push(',');
+      out.push(JSON.stringify(k), ':');
+      write((v as Record<string, unknown>)[k], depth + 1, out);
+    });
+    out.push('}');
+  } else {
+    fail(`value of type ${typeof v} is not allowed in canonical JSON`);
+  }
+}
+
+/** Canonical text of a JSON value. Throws MALFORMED on floats, undefined, cycles (depth). */
+export function canonicalJson(v: unknown): string {
+  const out: string[] = [];
+  write(v, 0, out);
+  return out.join('');
+}
+
+export function canonicalJsonBytes(v: unknown): Uint8Array {
+  return new Uint8Array(Buffer.from(canonicalJson(v), 'utf8'));
+}
+
+/** Parse bytes that must already be canonical; anything else is MALFORMED. */
+export function parseCanonicalJson(bytes: Uint8Array): JsonValue {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new CredenceError(Codes.MALFORMED, 'arguments are not valid JSON', {}, e);
+  }
+  if (canonicalJson(v) !== text) fail('JSON is not in canonical form (sorted keys, no spaces, integers only)');
+  return v as JsonValue;
+}

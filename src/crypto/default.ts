@@ -1,0 +1,196 @@
+// The default suite: Ed25519 signatures over 32-byte digests, SHA-256, AES-256-GCM and HPKE
+// (RFC 9180 base mode, X25519/HKDF-SHA256/AES-256-GCM) for sealing to a recipient. Everything
+// is node:crypto; public keys are cached as KeyObjects because building one costs a verification.
+
+import crypto from 'node:crypto';
+import { assert, CredenceError, Codes } from '../util/errors.js';
+import { AEAD_AES_256_GCM, HPKE_X25519_ENC_BYTES, openBase, sealBase } from './hpke.js';
+import {
+  asBuffer,
+  ED25519_SPKI_PREFIX,
+  KEY_CACHE_ENTRIES_MAX,
+  KeyObjectCache,
+  privateKeyFromPem,
+  publicKeyFromRaw,
+  publicKeyObjectFromPem,
+  rawFromSpki,
+  spkiPem,
+  X25519_PKCS8_PREFIX,
+  X25519_SPKI_PREFIX,
+} from './rawKeys.js';
+import type { CryptoSuite, GeneratedKey, Signer } from './suite.js';
+
+const DIGEST_BYTES = 32;
+const ED25519_PUBLIC_BYTES = 32;
+const ED25519_SIGNATURE_BYTES = 64;
+const AES_KEY_BYTES = 32;
+const GCM_NONCE_BYTES = 12;
+const GCM_TAG_BYTES = 16;
+const EMPTY = new Uint8Array(0);
+
+const ed25519Keys = new KeyObjectCache(KEY_CACHE_ENTRIES_MAX, (raw) => {
+  try {
+    return publicKeyFromRaw(ED25519_SPKI_PREFIX, raw);
+  } catch {
+    return null;
+  }
+});
+
+function requireDigest(digest: Uint8Array): void {
+  if (digest.byteLength !== DIGEST_BYTES) {
+    throw new CredenceError(Codes.MALFORMED, `a signer signs ${DIGEST_BYTES}-byte digests`, {
+      bytes: digest.byteLength,
+    });
+  }
+}
+
+function requireSymmetricKey(key: Uint8Array, code: string): void {
+  if (key.byteLength !== AES_KEY_BYTES) {
+    throw new CredenceError(code, `symmetric key must be ${AES_KEY_BYTES} bytes`, { bytes: key.byteLength });
+  }
+}
+
+function generateSigningKey(): GeneratedKey {
+  const { privateKey, publicKey } = crypto.generateKeyPairSync('ed25519');
+  const raw = rawFromSpki(publicKey, ED25519_SPKI_PREFIX, ED25519_PUBLIC_BYTES);
+  assert(raw !== undefined, 'Ed25519 SPKI layout');
+  return {
+    privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    publicKeyPem: publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+    publicKey: raw,
+  };
+}
+
+function signerFromPem(privateKeyPem: string): Signer {
+  const key = privateKeyFromPem(privateKeyPem, 'signing key');
+  if (key.asymmetricKeyType !== 'ed25519') {
+    throw new CredenceError(Codes.BAD_KEY, 'signing key is not an Ed25519 key (the default suite needs Ed25519)');
+  }
+  const publicKey = rawFromSpki(crypto.createPublicKey(key), ED25519_SPKI_PREFIX, ED25519_PUBLIC_BYTES);
+  if (publicKey === undefined) throw new CredenceError(Codes.BAD_KEY, 'signing key has no Ed25519 public key');
+  return {
+    publicKey,
+    sign: async (digest) => {
+      requireDigest(digest);
+      return new Uint8Array(crypto.sign(null, asBuffer(digest), key));
+    },
+  };
+}
+
+function publicKeyFromPem(publicKeyPem: string): Uint8Array {
+  const key = publicKeyObjectFromPem(publicKeyPem, 'public key');
+  const raw = key.asymmetricKeyType === 'ed25519' ? rawFromSpki(key, ED25519_SPKI_PREFIX, ED25519_PUBLIC_BYTES) : undefined;
+  if (raw === undefined) throw new CredenceError(Codes.BAD_KEY, 'public key is not an Ed25519 key');
+  return raw;
+}
+
+function publicKeyToPem(publicKey: Uint8Array): string {
+  if (publicKey.byteLength !== ED25519_PUBLIC_BYTES || ed25519Keys.get(publicKey) === null) {
+    throw new CredenceError(Codes.BAD_KEY, `not a ${ED25519_PUBLIC_BYTES}-byte Ed25519 public key`);
+  }
+  return spkiPem(Buffer.concat([ED25519_SPKI_PREFIX, asBuffer(publicKey)]));
+}
+
+function verify(publicKey: Uint8Array, digest: Uint8Array, signature: Uint8Array): boolean {
+  if (
+    publicKey.byteLength !== ED25519_PUBLIC_BYTES ||
+    digest.byteLength !== DIGEST_BYTES ||
+    signature.byteLength !== ED25519_SIGNATURE_BYTES
+  ) {
+    return false;
+  }
+  const key = ed25519Keys.get(publicKey);
+  if (key === null) return false;
+  try {
+    return crypto.verify(null, asBuffer(digest), key, asBuffer(signature));
+  } catch {
+    return false;
+  }
+}
+
+function encrypt(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array = EMPTY): Uint8Array {
+  requireSymmetricKey(key, Codes.BAD_KEY);
+  const nonce = crypto.randomBytes(GCM_NONCE_BYTES);
+  const c = crypto.createCipheriv('aes-256-gcm', asBuffer(key), nonce, { authTagLength: GCM_TAG_BYTES });
+  c.setAAD(asBuffer(aad));
+  return new Uint8Array(Buffer.concat([nonce, c.update(asBuffer(plaintext)), c.final(), c.getAuthTag()]));
+}
+
+function decrypt(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array = EMPTY): Uint8Array {
+  requireSymmetricKey(key, Codes.DECRYPT_FAILED);
+  if (sealed.byteLength < GCM_NONCE_BYTES + GCM_TAG_BYTES) {
+    throw new CredenceError(Codes.DECRYPT_FAILED, 'ciphertext is too short');
+  }
+  const b = asBuffer(sealed);
+  try {
+    const d = crypto.createDecipheriv('aes-256-gcm', asBuffer(key), b.subarray(0, GCM_NONCE_BYTES), {
+      authTagLength: GCM_TAG_BYTES,
+    });
+    d.setAAD(asBuffer(aad));
+    d.setAuthTag(b.subarray(b.length - GCM_TAG_BYTES));
+    return new Uint8Array(Buffer.concat([d.update(b.subarray(GCM_NONCE_BYTES, b.length - GCM_TAG_BYTES)), d.final()]));
+  } catch (e) {
+    throw new CredenceError(Codes.DECRYPT_FAILED, 'decryption failed: wrong key or tampered ciphertext', {}, e);
+  }
+}
+
+function generateSealingKey(): GeneratedKey {
+  const { privateKey, publicKey } = crypto.generateKeyPairSync('x25519');
+  const raw = rawFromSpki(publicKey, X25519_SPKI_PREFIX, HPKE_X25519_ENC_BYTES);
+  assert(raw !== undefined, 'X25519 SPKI layout');
+  return {
+    privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+    publicKeyPem: publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+    publicKey: raw,
+  };
+}
+
+function seal(recipientPublicKey: Uint8Array, plaintext: Uint8Array, info: Uint8Array = EMPTY, aad: Uint8Array = EMPTY): Uint8Array {
+  const { enc, ct } = sealBase(AEAD_AES_256_GCM, recipientPublicKey, info, aad, plaintext);
+  return new Uint8Array(Buffer.concat([asBuffer(enc), asBuffer(ct)]));
+}
+
+function open(recipientPrivateKeyPem: string, sealed: Uint8Array, info: Uint8Array = EMPTY, aad: Uint8Array = EMPTY): Uint8Array {
+  const key = privateKeyFromPem(recipientPrivateKeyPem, 'sealing key');
+  if (key.asymmetricKeyType !== 'x25519') {
+    throw new CredenceError(Codes.BAD_KEY, 'sealing key is not an X25519 key (the default suite seals with HPKE/X25519)');
+  }
+  const der = key.export({ format: 'der', type: 'pkcs8' });
+  if (der.length !== X25519_PKCS8_PREFIX.length + 32 || !der.subarray(0, X25519_PKCS8_PREFIX.length).equals(X25519_PKCS8_PREFIX)) {
+    throw new CredenceError(Codes.BAD_KEY, 'sealing key has an unexpected PKCS#8 layout');
+  }
+  if (sealed.byteLength < HPKE_X25519_ENC_BYTES + GCM_TAG_BYTES) {
+    throw new CredenceError(Codes.DECRYPT_FAILED, 'sealed message is too short');
+  }
+  const skR = new Uint8Array(der.subarray(X25519_PKCS8_PREFIX.length));
+  const enc = sealed.subarray(0, HPKE_X25519_ENC_BYTES);
+  const ct = sealed.subarray(HPKE_X25519_ENC_BYTES);
+  return openBase(AEAD_AES_256_GCM, skR, enc, info, aad, ct);
+}
+
+/**
+ * The default suite.
+ * @example
+ * const k = defaultSuite.generateSigningKey();
+ * const s = defaultSuite.signerFromPem(k.privateKeyPem);
+ * const d = defaultSuite.hash(utf8('tx'));
+ * defaultSuite.verify(s.publicKey, d, await s.sign(d)); // true
+ */
+export const defaultSuite: CryptoSuite = {
+  name: 'default',
+  hashBytes: DIGEST_BYTES,
+  hash: (data) => new Uint8Array(crypto.createHash('sha256').update(asBuffer(data)).digest()),
+  hmac: (key, data) => new Uint8Array(crypto.createHmac('sha256', asBuffer(key)).update(asBuffer(data)).digest()),
+  publicKeyBytes: ED25519_PUBLIC_BYTES,
+  signatureBytesMax: ED25519_SIGNATURE_BYTES,
+  generateSigningKey,
+  signerFromPem,
+  publicKeyFromPem,
+  publicKeyToPem,
+  verify,
+  encrypt,
+  decrypt,
+  generateSealingKey,
+  seal,
+  open,
+};

@@ -1,0 +1,180 @@
+// The deterministic contract runtime. Contracts see only what the context gives them: the
+// block's height and time (never the wall clock), the signer, the state (through a
+// write-buffering overlay) and an event sink. No randomness, no I/O. A transaction either
+// commits all its writes or none, and its outcome is a stable result code.
+
+import type { ContractEvent, TxResult } from '../codec/block.js';
+import { encodeResult } from '../codec/block.js';
+import { type JsonValue, canonicalJsonBytes, parseCanonicalJson } from '../codec/canonicalJson.js';
+import type { DecodedTx } from '../codec/tx.js';
+import { REPLAYED_CODE } from '../ledger/store.js';
+import { toHex } from '../util/bytes.js';
+import { CredenceError } from '../util/errors.js';
+
+export const EXEC_LIMITS = {
+  writesPerTxMax: 256,
+  valueBytesMax: 64 * 1024,
+  keyBytesMax: 256,
+  eventsPerTxMax: 64,
+} as const;
+
+/** A refusal by a contract: the transaction stays in its block with this code. */
+export class ContractError extends CredenceError {
+  constructor(code: string, message: string) {
+    super(code, message);
+    this.name = 'ContractError';
+  }
+}
+
+export interface BlockInfo {
+  readonly chainId: string;
+  readonly height: number;
+  /** Block time in ms since epoch: the only clock a contract may read. */
+  readonly time: number;
+}
+
+export interface ContractContext {
+  readonly block: BlockInfo;
+  readonly txId: string;
+  /** Signer's raw public key, hex. */
+  readonly signer: string;
+  get(key: string): JsonValue | undefined;
+  put(key: string, value: JsonValue): void;
+  del(key: string): void;
+  emit(name: string, data: JsonValue): void;
+}
+
+export type Method = (ctx: ContractContext, args: JsonValue) => JsonValue | undefined;
+
+export interface Contract {
+  readonly name: string;
+  readonly methods: Readonly<Record<string, Method>>;
+}
+
+export type StateReader = (key: string) => Uint8Array | undefined;
+
+/** The writes of a block so far: key -> canonical JSON bytes, or undefined for a delete. */
+export type WriteSet = Map<string, Uint8Array | undefined>;
+
+export interface ExecutedBlock {
+  readonly results: TxResult[];
+  readonly resultBytes: Uint8Array[];
+  readonly codes: string[];
+  readonly writes: WriteSet;
+}
+
+/** Per-transaction admission rules that need block time (checked deterministically). */
+export interface ExecRules {
+  readonly txTtlMaxMs: number;
+}
+
+/** Rules may change by governance, so they are read from the state at each block. */
+export type RulesOf = (read: StateReader) => ExecRules;
+
+const OK = 'OK';
+/** Result code of a transaction whose id was already committed; it is not indexed again. */
+export const REPLAYED = REPLAYED_CODE;
+
+class TxContext implements ContractContext {
+  readonly writes = new Map<string, Uint8Array | undefined>();
+  readonly events: ContractEvent[] = [];
+
+  constructor(
+    readonly block: BlockInfo,
+    readonly txId: string,
+    readonly signer: string,
+    private readonly contract: string,
+    private readonly read: StateReader,
+    private readonly blockWrites: WriteSet,
+  ) {}
+
+  private raw(key: string): Uint8Array | undefined {
+    if (this.writes.has(key)) return this.writes.get(key);
+    if (this.blockWrites.has(key)) return this.blockWrites.get(key);
+    return this.read(key);
+  }
+
+  get(key: string): JsonValue | undefined {
+    const b = this.raw(key);
+    return b === undefined ? undefined : parseCanonicalJson(b);
+  }
+
+  put(key: string, value: JsonValue): void {
+    const bytes = canonicalJsonBytes(value);
+    if (bytes.byteLength > EXEC_LIMITS.valueBytesMax) throw new ContractError('VALUE_TOO_LARGE', 'state value too large');
+    this.write(key, bytes);
+  }
+
+  del(key: string): void {
+    this.write(key, undefined);
+  }
+
+  private write(key: string, value: Uint8Array | undefined): void {
+    if (Buffer.byteLength(key) > EXEC_LIMITS.keyBytesMax) throw new ContractError('KEY_TOO_LARGE', 'state key too long');
+    if (!this.writes.has(key) && this.writes.size >= EXEC_LIMITS.writesPerTxMax) {
+      throw new ContractError('TOO_MANY_WRITES', `a transaction may write at most ${EXEC_LIMITS.writesPerTxMax} keys`);
+    }
+    this.writes.set(key, value);
+  }
+
+  emit(name: string, data: JsonValue): void {
+    if (this.events.length >= EXEC_LIMITS.eventsPerTxMax) throw new ContractError('TOO_MANY_EVENTS', 'too many events');
+    this.events.push({ contract: this.contract, name, data });
+  }
+}
+
+export class Executor {
+  constructor(
+    private readonly contracts: ReadonlyMap<string, Contract>,
+    private readonly rulesOf: RulesOf,
+    private readonly onFault: (e: unknown, where: string) => void = () => {},
+  ) {}
+
+  /**
+   * Execute a block's transactions in order against `read` (the state before the block).
+   * `isCommitted` tells whether a transaction id is already in an earlier block: a replay is
+   * refused with TX_REPLAYED, so each transaction takes effect at most once.
+   */
+  executeBlock(block: BlockInfo, txs: readonly DecodedTx[], read: StateReader, isCommitted: (id: Uint8Array) => boolean): ExecutedBlock {
+    const writes: WriteSet = new Map();
+    const results: TxResult[] = [];
+    const rules = this.rulesOf(read);
+    const inBlock = new Set<string>();
+    for (const t of txs) {
+      if (inBlock.has(t.idHex) || isCommitted(t.id)) {
+        results.push(this.refusal(REPLAYED));
+        continue;
+      }
+      inBlock.add(t.idHex);
+      results.push(this.executeTx(block, rules, t, read, writes));
+    }
+    const resultBytes = results.map(encodeResult);
+    return { results, resultBytes, codes: results.map((r) => r.code), writes };
+  }
+
+  private refusal(code: string): TxResult {
+    return { code, events: [], value: null };
+  }
+
+  private executeTx(block: BlockInfo, rules: ExecRules, t: DecodedTx, read: StateReader, blockWrites: WriteSet): TxResult {
+    if (t.tx.expiresAt < block.time) return this.refusal('TX_EXPIRED');
+    if (t.tx.expiresAt - block.time > rules.txTtlMaxMs) return this.refusal('TX_EXPIRY_TOO_FAR');
+    const contract = this.contracts.get(t.tx.contract);
+    if (contract === undefined) return this.refusal('UNKNOWN_CONTRACT');
+    const method = Object.hasOwn(contract.methods, t.tx.method) ? contract.methods[t.tx.method] : undefined;
+    if (method === undefined) return this.refusal('UNKNOWN_METHOD');
+    const ctx = new TxContext(block, t.idHex, toHex(t.tx.signer), contract.name, read, blockWrites);
+    try {
+      const value = method(ctx, t.args) ?? null;
+      canonicalJsonBytes(value);
+      for (const [k, v] of ctx.writes) blockWrites.set(k, v);
+      return { code: OK, events: ctx.events, value };
+    } catch (e) {
+      if (e instanceof CredenceError) return this.refusal(e.code);
+      // A bug in a contract is deterministic, so every node records the same code; the
+      // operator still needs to hear about it.
+      this.onFault(e, `${t.tx.contract}.${t.tx.method}`);
+      return this.refusal('CONTRACT_FAULT');
+    }
+  }
+}

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import type { HashFn } from './merkle.js';
+import {
+  type StateProof,
+  emptyBucketHash,
+  stateBucketHash,
+  stateBucketOf,
+  stateKeyBytes,
+  stateLeafHash,
+  verifyStateProof,
+} from './stateProof.js';
+
+const sha256: HashFn = (d) => new Uint8Array(createHash('sha256').update(d).digest());
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+const node = (l: Uint8Array, r: Uint8Array): Uint8Array => sha256(new Uint8Array([1, ...l, ...r]));
+
+/** Root and proof for a state holding only `key = value`, built by hand from the definition. */
+function singleKeyState(key: string, value: Uint8Array): { root: Uint8Array; proof: StateProof } {
+  const kb = Buffer.from(key, 'utf8');
+  const h = sha256(kb);
+  const bucket = (h[0] as number) * 256 + (h[1] as number);
+  const leaf = sha256(new Uint8Array([2, kb.length >> 8, kb.length & 255, ...kb, ...sha256(value)]));
+  let acc = sha256(new Uint8Array([3, ...leaf]));
+  let empty = sha256(new Uint8Array([3]));
+  const path: string[] = [];
+  let index = 65536 + bucket;
+  for (let level = 0; level < 16; level++) {
+    path.push(hex(empty));
+    acc = index % 2 === 0 ? node(acc, empty) : node(empty, acc);
+    empty = node(empty, empty);
+    index >>= 1;
+  }
+  return { root: acc, proof: { key, bucket, leaves: [{ key, valueHash: hex(sha256(value)) }], path } };
+}
+
+describe('stateProof', () => {
+  it('the hashing helpers follow the documented layout', () => {
+    const kb = stateKeyBytes('consent/42') as Buffer;
+    const h = sha256(kb);
+    assert.equal(stateBucketOf(sha256, kb), (h[0] as number) * 256 + (h[1] as number));
+    const vh = sha256(new Uint8Array([9]));
+    assert.equal(hex(stateLeafHash(sha256, kb, vh)), hex(sha256(new Uint8Array([2, 0, kb.length, ...kb, ...vh]))));
+    assert.equal(hex(emptyBucketHash(sha256)), hex(sha256(new Uint8Array([3]))));
+    assert.equal(hex(stateBucketHash(sha256, [vh, h])), hex(sha256(new Uint8Array([3, ...vh, ...h]))));
+  });
+
+  it('a hand-built single-key state verifies for its value, and absence of other keys does not', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 40 }), fc.uint8Array({ maxLength: 50 }), (key, value) => {
+        fc.pre(stateKeyBytes(key) !== undefined);
+        const { root, proof } = singleKeyState(key, value);
+        assert.ok(verifyStateProof(sha256, root, key, value, proof));
+        assert.equal(verifyStateProof(sha256, root, key, undefined, proof), false);
+        assert.equal(verifyStateProof(sha256, root, key, new Uint8Array([...value, 0]), proof), false);
+      }),
+    );
+  });
+
+  it('absence in an empty bucket verifies against the empty state', () => {
+    const key = 'nobody';
+    const kb = stateKeyBytes(key) as Buffer;
+    const bucket = stateBucketOf(sha256, kb);
+    let e = sha256(new Uint8Array([3]));
+    const path: string[] = [];
+    for (let i = 0; i < 16; i++) {
+      path.push(hex(e));
+      e = node(e, e);
+    }
+    const proof: StateProof = { key, bucket, leaves: [], path };
+    assert.ok(verifyStateProof(sha256, e, key, undefined, proof));
+    assert.equal(verifyStateProof(sha256, e, key, new Uint8Array(), proof), false);
+  });
+
+  it('never throws on malformed proofs', () => {
+    const { root, proof } = singleKeyState('k', new Uint8Array([1]));
+    const value = new Uint8Array([1]);
+    const bad: unknown[] = [
+      null,
+      42,
+      {},
+      { ...proof, key: 'other' },
+      { ...proof, bucket: -1 },
+      { ...proof, bucket: 1.5 },
+      { ...proof, bucket: '1' },
+      { ...proof, leaves: null },
+      { ...proof, leaves: [null] },
+      { ...proof, leaves: [{ key: 'k', valueHash: 'zz' }] },
+      { ...proof, leaves: [{ key: 'k', valueHash: (proof.leaves[0]?.valueHash ?? '').toUpperCase() }] },
+      { ...proof, leaves: [{ key: 5, valueHash: proof.leaves[0]?.valueHash }] },
+      { ...proof, path: proof.path.slice(0, 15) },
+      { ...proof, path: [...proof.path.slice(0, 15), 'abc'] },
+      { ...proof, path: 'nope' },
+    ];
+    for (const p of bad) assert.equal(verifyStateProof(sha256, root, 'k', value, p as StateProof), false);
+    assert.equal(verifyStateProof(sha256, root.subarray(1), 'k', value, proof), false);
+    assert.equal(verifyStateProof(sha256, root, 'k', 'x' as unknown as Uint8Array, proof), false);
+    assert.equal(verifyStateProof(sha256, root, '', value, { ...proof, key: '' }), false);
+    assert.ok(verifyStateProof(sha256, root, 'k', value, proof));
+  });
+
+  it('rejects keys that are not well-formed', () => {
+    for (const k of ['', 'a\u0000b', '\uD800', 'x\uDC00', 'x'.repeat(257), 'é'.repeat(129)]) {
+      assert.equal(stateKeyBytes(k), undefined, JSON.stringify(k));
+    }
+    for (const k of ['a', '\u{1F600}', 'x'.repeat(256), 'é'.repeat(128)]) assert.ok(stateKeyBytes(k));
+  });
+});

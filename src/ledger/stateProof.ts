@@ -1,0 +1,153 @@
+// Proofs of a state key's value (or absence) against a block's state root, and the hashing
+// rules that define that root. Pure functions over an injected hash and no SQLite, so a light
+// client or the offline CLI can check proofs; proofs are JSON (hex) because they travel over REST.
+
+import type { HashFn } from './merkle.js';
+
+/**
+ * Layout of the state commitment (stateTree.ts maintains it, this file defines it):
+ *   bucket(key)  = first 2 bytes (big-endian) of H(utf8(key))            (B = 2^16 buckets)
+ *   leaf         = H(0x02 || u16be(keyLen) || keyBytes || H(value))
+ *   bucketHash   = H(0x03 || leaf_1 || ... || leaf_n), leaves sorted by key bytes;
+ *                  an empty bucket is H(0x03)
+ *   root         = complete binary tree over the 2^16 bucket hashes, node = H(0x01 || l || r)
+ */
+export const STATE_BUCKET_BITS = 16;
+export const STATE_BUCKETS = 1 << STATE_BUCKET_BITS;
+export const STATE_KEY_BYTES_MAX = 256;
+export const STATE_VALUE_BYTES_MAX = 64 * 1024;
+/** Bound on leaves accepted in one proof: far above a real bucket, small enough to be cheap. */
+export const STATE_PROOF_LEAVES_MAX = 100_000;
+
+const LEAF_PREFIX = 0x02;
+const BUCKET_PREFIX = 0x03;
+const NODE_PREFIX = 0x01;
+const HASH_BYTES = 32;
+
+/**
+ * Everything needed to check one key against a state root, except the value itself, which the
+ * caller carries separately (it may be large, and an absence proof has none).
+ */
+export interface StateProof {
+  key: string;
+  bucket: number;
+  /** The whole bucket, strictly sorted by UTF-8 key bytes; valueHash = hex(H(value)). */
+  leaves: { key: string; valueHash: string }[];
+  /** 16 sibling hashes (hex), from the bucket's level up to just below the root. */
+  path: string[];
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * UTF-8 bytes of a valid state key, or undefined. Keys must be 1..256 bytes of well-formed
+ * Unicode without NUL: two JS strings must never map to the same bytes (lone surrogates would).
+ */
+export function stateKeyBytes(key: unknown): Buffer | undefined {
+  if (typeof key !== 'string' || key.length === 0 || key.length > STATE_KEY_BYTES_MAX) return undefined;
+  if (LONE_SURROGATE.test(key) || key.includes('\u0000')) return undefined;
+  const b = Buffer.from(key, 'utf8');
+  return b.byteLength <= STATE_KEY_BYTES_MAX ? b : undefined;
+}
+
+/** The bucket a key lives in: first two bytes of H(keyBytes), big-endian. */
+export function stateBucketOf(hash: HashFn, keyBytes: Uint8Array): number {
+  const h = hash(keyBytes);
+  return (((h[0] as number) << 8) | (h[1] as number)) >>> 0;
+}
+
+/** leaf = H(0x02 || u16be(keyLen) || keyBytes || valueHash). */
+export function stateLeafHash(hash: HashFn, keyBytes: Uint8Array, valueHash: Uint8Array): Uint8Array {
+  const buf = new Uint8Array(3 + keyBytes.byteLength + HASH_BYTES);
+  buf[0] = LEAF_PREFIX;
+  buf[1] = keyBytes.byteLength >>> 8;
+  buf[2] = keyBytes.byteLength & 0xff;
+  buf.set(keyBytes, 3);
+  buf.set(valueHash, 3 + keyBytes.byteLength);
+  return hash(buf);
+}
+
+/** bucketHash = H(0x03 || leaves...), given the leaves already in key order. */
+export function stateBucketHash(hash: HashFn, sortedLeaves: readonly Uint8Array[]): Uint8Array {
+  const buf = new Uint8Array(1 + HASH_BYTES * sortedLeaves.length);
+  buf[0] = BUCKET_PREFIX;
+  sortedLeaves.forEach((l, i) => buf.set(l, 1 + HASH_BYTES * i));
+  return hash(buf);
+}
+
+/** Hash of the empty bucket, H(0x03). */
+export function emptyBucketHash(hash: HashFn): Uint8Array {
+  return hash(new Uint8Array([BUCKET_PREFIX]));
+}
+
+/**
+ * Does `proof` show that `key` holds `value` (or, with `value` undefined, is absent) in the
+ * state whose root is `root`? Never throws: any malformed input gives false.
+ *
+ * @example
+ *   const { proof, value } = await api.getStateProof('consent/42');
+ *   if (!verifyStateProof(suite.hash, header.stateRoot, 'consent/42', value, proof)) reject();
+ */
+export function verifyStateProof(
+  hash: HashFn,
+  root: Uint8Array,
+  key: string,
+  value: Uint8Array | undefined,
+  proof: StateProof,
+): boolean {
+  try {
+    if (!(root instanceof Uint8Array) || root.byteLength !== HASH_BYTES) return false;
+    if (value !== undefined && !(value instanceof Uint8Array)) return false;
+    if (typeof proof !== 'object' || proof === null || proof.key !== key) return false;
+    const keyBytes = stateKeyBytes(key);
+    if (keyBytes === undefined) return false;
+    const { bucket, leaves, path } = proof;
+    if (!Number.isInteger(bucket) || bucket < 0 || bucket >= STATE_BUCKETS) return false;
+    if (stateBucketOf(hash, keyBytes) !== bucket) return false;
+    if (!Array.isArray(leaves) || leaves.length > STATE_PROOF_LEAVES_MAX) return false;
+    if (!Array.isArray(path) || path.length !== STATE_BUCKET_BITS) return false;
+
+    const wantValueHash = value === undefined ? undefined : Buffer.from(hash(value)).toString('hex');
+    let found = false;
+    let prev: Buffer | undefined;
+    const leafHashes: Uint8Array[] = [];
+    for (const l of leaves) {
+      if (typeof l !== 'object' || l === null) return false;
+      const kb = stateKeyBytes(l.key);
+      const vh = hexHash(l.valueHash);
+      if (kb === undefined || vh === undefined) return false;
+      if (stateBucketOf(hash, kb) !== bucket) return false;
+      if (prev !== undefined && Buffer.compare(prev, kb) >= 0) return false;
+      prev = kb;
+      if (l.key === key) {
+        if (wantValueHash === undefined || l.valueHash !== wantValueHash) return false;
+        found = true;
+      }
+      leafHashes.push(stateLeafHash(hash, kb, vh));
+    }
+    if (value !== undefined && !found) return false;
+
+    let node = leafHashes.length === 0 ? emptyBucketHash(hash) : stateBucketHash(hash, leafHashes);
+    let index = STATE_BUCKETS + bucket;
+    const buf = new Uint8Array(1 + 2 * HASH_BYTES);
+    buf[0] = NODE_PREFIX;
+    for (const s of path) {
+      const sibling = hexHash(s);
+      if (sibling === undefined) return false;
+      buf.set(index % 2 === 0 ? node : sibling, 1);
+      buf.set(index % 2 === 0 ? sibling : node, 1 + HASH_BYTES);
+      node = hash(buf);
+      index = Math.floor(index / 2);
+    }
+    return Buffer.compare(Buffer.from(node), Buffer.from(root)) === 0;
+  } catch {
+    return false;
+  }
+}
+
+const HASH_HEX = /^[0-9a-f]{64}$/;
+
+function hexHash(s: unknown): Uint8Array | undefined {
+  if (typeof s !== 'string' || !HASH_HEX.test(s)) return undefined;
+  return new Uint8Array(Buffer.from(s, 'hex'));
+}

@@ -1,0 +1,392 @@
+// The authenticated key-value state: SQLite holds the data, memory holds a fixed 2^16-bucket
+// Merkle tree (4 MiB) so a block's state root costs one row read per touched bucket plus
+// ~16 hashes per touched path, never a walk of the whole state (stateProof.ts defines the hashes).
+//
+// Storage (deviates from a "state(key, value, bucket, leaf) + index(bucket, key)" layout on
+// purpose: re-reading ~15 index rows per dirty bucket cost ~25 ms per 2,000-write block at
+// 1M keys; one blob row per bucket costs a few ms and the state table needs no second index):
+//   state (key PRIMARY KEY, value)                 — what get() reads
+//   state_bucket (bucket PRIMARY KEY, hash)        — only non-empty buckets; read at open
+//   state_bucket_entries (bucket PRIMARY KEY, entries) — the bucket's sorted
+//       [u16be keyLen | key bytes | 32-byte leaf]*, what a dirty bucket is rehashed from
+//
+// ATOMICITY CONTRACT. applyWrites() must run inside the caller's better-sqlite3 transaction
+// (it asserts so) together with the block insert, and it updates the in-memory tree just
+// before returning. If that transaction then rolls back, the caller MUST call reload(), which
+// rebuilds the tree from the (rolled-back) tables: until then root()/prove() are ahead of the db.
+//   const tx = db.transaction(() => { root = state.applyWrites(w); insertBlock(root); });
+//   try { tx(); } catch (e) { state.reload(); throw e; }
+// If applyWrites() itself throws, memory is untouched (only the caller's SQL needs rolling back).
+// computeRootFor() answers "what root would these writes give" with no lasting effect.
+
+import type Database from 'better-sqlite3';
+import { CredenceError, assert } from '../util/errors.js';
+import type { HashFn } from './merkle.js';
+import {
+  STATE_BUCKET_BITS,
+  STATE_BUCKETS,
+  STATE_VALUE_BYTES_MAX,
+  type StateProof,
+  emptyBucketHash,
+  stateBucketOf,
+  stateKeyBytes,
+  stateLeafHash,
+} from './stateProof.js';
+
+export type { StateProof } from './stateProof.js';
+
+/** Most writes accepted in one applyWrites call (a block is far smaller). */
+export const STATE_WRITES_MAX = 1_000_000;
+
+const HASH_BYTES = 32;
+const B = STATE_BUCKETS;
+const BUCKET_PREFIX = 0x03;
+const NODE_PREFIX = 0x01;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS state_bucket (bucket INTEGER PRIMARY KEY, hash BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS state_bucket_entries (bucket INTEGER PRIMARY KEY, entries BLOB NOT NULL);
+`;
+
+/** One key of a bucket, as held in state_bucket_entries. */
+interface Entry {
+  keyBytes: Buffer;
+  leaf: Uint8Array;
+}
+
+/** One validated write, grouped by bucket. leaf undefined = delete. */
+interface Op {
+  key: string;
+  keyBytes: Buffer;
+  value: Uint8Array | undefined;
+  leaf: Uint8Array | undefined;
+}
+
+class Rollback extends Error {}
+
+export class StateTree {
+  /** Heap layout: node i at bytes [32i, 32i+32); 1 = root, B + b = bucket b. */
+  private readonly nodes = Buffer.alloc(2 * B * HASH_BYTES);
+  /** Nodes recomputed by the current applyWrites, not yet copied into `nodes`. */
+  private readonly stage = Buffer.alloc(2 * B * HASH_BYTES);
+  private readonly isStaged = new Uint8Array(2 * B);
+  private stagedList: number[] = [];
+  private readonly emptyBucket: Uint8Array;
+  private readonly nodeBuf = Buffer.alloc(1 + 2 * HASH_BYTES);
+  private bucketBuf = Buffer.alloc(1 + 64 * HASH_BYTES);
+  private readonly stmts;
+
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly hash: HashFn,
+  ) {
+    this.emptyBucket = emptyBucketHash(hash);
+    this.nodeBuf[0] = NODE_PREFIX;
+    this.stmts = {
+      get: db.prepare<[string], Buffer>('SELECT value FROM state WHERE key = ?').pluck(),
+      put: db.prepare(
+        'INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+      ),
+      del: db.prepare('DELETE FROM state WHERE key = ?'),
+      entries: db.prepare<[number], Buffer>('SELECT entries FROM state_bucket_entries WHERE bucket = ?').pluck(),
+      putEntries: db.prepare(
+        'INSERT INTO state_bucket_entries (bucket, entries) VALUES (?, ?) ON CONFLICT(bucket) DO UPDATE SET entries = excluded.entries',
+      ),
+      delEntries: db.prepare('DELETE FROM state_bucket_entries WHERE bucket = ?'),
+      putHash: db.prepare(
+        'INSERT INTO state_bucket (bucket, hash) VALUES (?, ?) ON CONFLICT(bucket) DO UPDATE SET hash = excluded.hash',
+      ),
+      delHash: db.prepare('DELETE FROM state_bucket WHERE bucket = ?'),
+      allHashes: db.prepare<[], [number, Buffer]>('SELECT bucket, hash FROM state_bucket').raw(),
+    };
+  }
+
+  /**
+   * Open the state held in `db`, creating its tables if needed, and build the in-memory tree
+   * (~65k hashes, tens of ms).
+   *
+   * @example const state = StateTree.open(db, suite.hash); state.root();
+   */
+  static open(db: Database.Database, hash: HashFn): StateTree {
+    db.exec(SCHEMA);
+    const t = new StateTree(db, hash);
+    t.reload();
+    return t;
+  }
+
+  /** The current state root (a copy). */
+  root(): Uint8Array {
+    return new Uint8Array(this.nodes.subarray(HASH_BYTES, 2 * HASH_BYTES));
+  }
+
+  /** The value of `key`, or undefined. Inside a transaction, sees that transaction's writes. */
+  get(key: string): Uint8Array | undefined {
+    if (stateKeyBytes(key) === undefined) return undefined;
+    return this.stmts.get.get(key);
+  }
+
+  /**
+   * Apply a block's writes (value undefined = delete) and return the new root. Synchronous,
+   * and must run inside the caller's SQL transaction (see the atomicity contract above).
+   * Throws MALFORMED / TOO_LARGE on a bad key or value, before touching anything.
+   */
+  applyWrites(writes: ReadonlyMap<string, Uint8Array | undefined>): Uint8Array {
+    assert(this.db.inTransaction, 'StateTree.applyWrites runs inside the caller’s transaction');
+    const root = this.stageWrites(writes);
+    this.commitStage();
+    return root;
+  }
+
+  /**
+   * The root `writes` would produce, with no lasting effect on the db or the tree: a follower
+   * checks a proposed block's claimed state root before committing it. Uses a savepoint, so it
+   * may run inside or outside a transaction.
+   */
+  computeRootFor(writes: ReadonlyMap<string, Uint8Array | undefined>): Uint8Array {
+    let root: Uint8Array | undefined;
+    const dryRun = this.db.transaction(() => {
+      root = this.stageWrites(writes);
+      throw new Rollback();
+    });
+    try {
+      dryRun();
+    } catch (e) {
+      if (!(e instanceof Rollback)) throw e;
+    } finally {
+      this.discardStage();
+    }
+    assert(root !== undefined, 'dry run produced a root');
+    return root;
+  }
+
+  /**
+   * Rebuild the in-memory tree from the tables. Call it after the transaction that ran
+   * applyWrites rolled back (outside that transaction). Throws CORRUPT on damaged rows.
+   */
+  reload(): void {
+    this.discardStage();
+    const n = this.nodes;
+    for (let b = 0; b < B; b++) n.set(this.emptyBucket, (B + b) * HASH_BYTES);
+    for (const [bucket, hash] of this.stmts.allHashes.iterate()) {
+      if (!Number.isInteger(bucket) || bucket < 0 || bucket >= B || !(hash instanceof Uint8Array)) {
+        throw new CredenceError('CORRUPT', 'state_bucket row is damaged', { bucket: String(bucket) });
+      }
+      if (hash.byteLength !== HASH_BYTES) {
+        throw new CredenceError('CORRUPT', 'state_bucket hash has the wrong length', { bucket });
+      }
+      n.set(hash, (B + bucket) * HASH_BYTES);
+    }
+    const buf = this.nodeBuf;
+    for (let i = B - 1; i >= 1; i--) {
+      n.copy(buf, 1, 2 * i * HASH_BYTES, (2 * i + 2) * HASH_BYTES);
+      n.set(this.hash(buf), i * HASH_BYTES);
+    }
+  }
+
+  /**
+   * Proof that `key` holds its current value (or is absent), against root(). The caller ships
+   * the value (get(key)) beside it. Throws MALFORMED on an invalid key, CORRUPT on damaged rows.
+   */
+  prove(key: string): StateProof {
+    const keyBytes = stateKeyBytes(key);
+    if (keyBytes === undefined) throw new CredenceError('MALFORMED', 'invalid state key');
+    const bucket = stateBucketOf(this.hash, keyBytes);
+    const leaves: StateProof['leaves'] = [];
+    for (const e of this.readEntries(bucket)) {
+      const k = e.keyBytes.toString('utf8');
+      const value = this.stmts.get.get(k);
+      if (value === undefined) throw new CredenceError('CORRUPT', 'state bucket lists a missing key', { bucket });
+      const valueHash = this.hash(value);
+      if (Buffer.compare(stateLeafHash(this.hash, e.keyBytes, valueHash), e.leaf) !== 0) {
+        throw new CredenceError('CORRUPT', 'state leaf does not match its value', { bucket });
+      }
+      leaves.push({ key: k, valueHash: Buffer.from(valueHash).toString('hex') });
+    }
+    const path: string[] = [];
+    for (let i = B + bucket; i > 1; i >>>= 1) {
+      const s = i ^ 1;
+      path.push(this.nodes.toString('hex', s * HASH_BYTES, (s + 1) * HASH_BYTES));
+    }
+    assert(path.length === STATE_BUCKET_BITS, 'state proof path has one sibling per level');
+    return { key, bucket, leaves, path };
+  }
+
+  // --- internals -----------------------------------------------------------------------
+
+  /** Write rows and compute the new tree into the stage; returns the staged root. */
+  private stageWrites(writes: ReadonlyMap<string, Uint8Array | undefined>): Uint8Array {
+    assert(this.stagedList.length === 0, 'no stage is pending');
+    const byBucket = this.validate(writes);
+
+    for (const ops of byBucket.values()) {
+      for (const op of ops) {
+        if (op.value === undefined) this.stmts.del.run(op.key);
+        else this.stmts.put.run(op.key, op.value);
+      }
+    }
+
+    const dirty = [...byBucket.keys()].sort((a, b) => a - b);
+    for (const bucket of dirty) {
+      const ops = byBucket.get(bucket) as Op[];
+      const entries = mergeEntries(this.readEntries(bucket), ops);
+      let bucketHash: Uint8Array;
+      if (entries.length === 0) {
+        this.stmts.delEntries.run(bucket);
+        this.stmts.delHash.run(bucket);
+        bucketHash = this.emptyBucket;
+      } else {
+        bucketHash = this.hashBucket(entries);
+        this.stmts.putEntries.run(bucket, encodeEntries(entries));
+        this.stmts.putHash.run(bucket, bucketHash);
+      }
+      this.stageNode(B + bucket, bucketHash);
+    }
+
+    // Recompute only the dirty paths, one level at a time (parents of a sorted list stay sorted).
+    let level = dirty.map((b) => B + b);
+    const buf = this.nodeBuf;
+    while (level.length > 0 && (level[0] as number) > 1) {
+      const parents: number[] = [];
+      for (const i of level) {
+        const p = i >>> 1;
+        if (parents[parents.length - 1] !== p) parents.push(p);
+      }
+      for (const p of parents) {
+        this.copyNode(2 * p, buf, 1);
+        this.copyNode(2 * p + 1, buf, 1 + HASH_BYTES);
+        this.stageNode(p, this.hash(buf));
+      }
+      level = parents;
+    }
+    const root = Buffer.alloc(HASH_BYTES);
+    this.copyNode(1, root, 0);
+    return new Uint8Array(root.buffer, root.byteOffset, HASH_BYTES);
+  }
+
+  private validate(writes: ReadonlyMap<string, Uint8Array | undefined>): Map<number, Op[]> {
+    if (!(writes instanceof Map)) throw new CredenceError('MALFORMED', 'state writes must be a Map');
+    if (writes.size > STATE_WRITES_MAX) {
+      throw new CredenceError('TOO_LARGE', 'too many state writes', { writes: writes.size, max: STATE_WRITES_MAX });
+    }
+    const byBucket = new Map<number, Op[]>();
+    for (const [key, value] of writes) {
+      const keyBytes = stateKeyBytes(key);
+      if (keyBytes === undefined) {
+        throw new CredenceError('MALFORMED', 'state key must be 1..256 bytes of valid UTF-8 without NUL');
+      }
+      let leaf: Uint8Array | undefined;
+      if (value !== undefined) {
+        if (!(value instanceof Uint8Array)) throw new CredenceError('MALFORMED', 'state value must be bytes');
+        if (value.byteLength > STATE_VALUE_BYTES_MAX) {
+          throw new CredenceError('TOO_LARGE', 'state value too large', {
+            bytes: value.byteLength,
+            max: STATE_VALUE_BYTES_MAX,
+          });
+        }
+        leaf = stateLeafHash(this.hash, keyBytes, this.hash(value));
+      }
+      const bucket = stateBucketOf(this.hash, keyBytes);
+      const op: Op = { key, keyBytes, value, leaf };
+      const list = byBucket.get(bucket);
+      if (list === undefined) byBucket.set(bucket, [op]);
+      else list.push(op);
+    }
+    return byBucket;
+  }
+
+  private readEntries(bucket: number): Entry[] {
+    const blob = this.stmts.entries.get(bucket);
+    if (blob === undefined) return [];
+    const entries = decodeEntries(blob);
+    if (entries === undefined) throw new CredenceError('CORRUPT', 'state bucket entries are damaged', { bucket });
+    return entries;
+  }
+
+  private hashBucket(entries: readonly Entry[]): Uint8Array {
+    const len = 1 + entries.length * HASH_BYTES;
+    if (this.bucketBuf.byteLength < len) this.bucketBuf = Buffer.alloc(2 * len);
+    const buf = this.bucketBuf;
+    buf[0] = BUCKET_PREFIX;
+    for (let i = 0; i < entries.length; i++) buf.set((entries[i] as Entry).leaf, 1 + i * HASH_BYTES);
+    return this.hash(buf.subarray(0, len));
+  }
+
+  private stageNode(i: number, h: Uint8Array): void {
+    assert(h.byteLength === HASH_BYTES, 'hash function returns 32 bytes');
+    this.stage.set(h, i * HASH_BYTES);
+    if (this.isStaged[i] === 0) {
+      this.isStaged[i] = 1;
+      this.stagedList.push(i);
+    }
+  }
+
+  private copyNode(i: number, target: Buffer, at: number): void {
+    const src = this.isStaged[i] === 1 ? this.stage : this.nodes;
+    src.copy(target, at, i * HASH_BYTES, (i + 1) * HASH_BYTES);
+  }
+
+  private commitStage(): void {
+    for (const i of this.stagedList) {
+      this.stage.copy(this.nodes, i * HASH_BYTES, i * HASH_BYTES, (i + 1) * HASH_BYTES);
+      this.isStaged[i] = 0;
+    }
+    this.stagedList = [];
+  }
+
+  private discardStage(): void {
+    for (const i of this.stagedList) this.isStaged[i] = 0;
+    this.stagedList = [];
+  }
+}
+
+/** Apply a bucket's ops to its sorted entries; returns the new sorted entries. */
+function mergeEntries(entries: Entry[], ops: Op[]): Entry[] {
+  ops.sort((a, b) => Buffer.compare(a.keyBytes, b.keyBytes));
+  const out: Entry[] = [];
+  let i = 0;
+  for (const op of ops) {
+    while (i < entries.length && Buffer.compare((entries[i] as Entry).keyBytes, op.keyBytes) < 0) {
+      out.push(entries[i] as Entry);
+      i++;
+    }
+    if (i < entries.length && Buffer.compare((entries[i] as Entry).keyBytes, op.keyBytes) === 0) i++;
+    if (op.leaf !== undefined) out.push({ keyBytes: op.keyBytes, leaf: op.leaf });
+  }
+  while (i < entries.length) out.push(entries[i++] as Entry);
+  return out;
+}
+
+function encodeEntries(entries: readonly Entry[]): Buffer {
+  let len = 0;
+  for (const e of entries) len += 2 + e.keyBytes.byteLength + HASH_BYTES;
+  const out = Buffer.allocUnsafe(len);
+  let pos = 0;
+  for (const e of entries) {
+    out.writeUInt16BE(e.keyBytes.byteLength, pos);
+    e.keyBytes.copy(out, pos + 2);
+    pos += 2 + e.keyBytes.byteLength;
+    out.set(e.leaf, pos);
+    pos += HASH_BYTES;
+  }
+  return out;
+}
+
+/** Parse and check a bucket's entries (strictly sorted, sane lengths); undefined if damaged. */
+function decodeEntries(blob: Buffer): Entry[] | undefined {
+  const out: Entry[] = [];
+  let pos = 0;
+  let prev: Buffer | undefined;
+  while (pos < blob.byteLength) {
+    if (pos + 2 > blob.byteLength) return undefined;
+    const klen = blob.readUInt16BE(pos);
+    const end = pos + 2 + klen + HASH_BYTES;
+    if (klen === 0 || end > blob.byteLength) return undefined;
+    const keyBytes = blob.subarray(pos + 2, pos + 2 + klen);
+    if (prev !== undefined && Buffer.compare(prev, keyBytes) >= 0) return undefined;
+    out.push({ keyBytes, leaf: blob.subarray(pos + 2 + klen, end) });
+    prev = keyBytes;
+    pos = end;
+  }
+  return out.length > 0 ? out : undefined;
+}
