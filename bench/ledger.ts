@@ -95,4 +95,3 @@ export async function runLedgerBench(o: LedgerBenchOptions): Promise<Record<stri
     if (!o.keep) rmSync(dir, { recursive: true, force: true });
   }
 }
-

@@ -35,7 +35,10 @@ async function main(job: SignJob): Promise<void> {
     };
     out.push(encodeTx({ ...unsigned, signature: await signer.sign(txDigest((d) => suite.hash(d), unsigned)) }));
   }
-  parentPort?.postMessage(out, out.map((b) => b.buffer as ArrayBuffer));
+  parentPort?.postMessage(
+    out,
+    out.map((b) => b.buffer as ArrayBuffer),
+  );
 }
 
 if (parentPort !== null) void main(workerData as SignJob);

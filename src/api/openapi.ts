@@ -30,17 +30,23 @@ export function openApiDocument(limits: NodeLimits) {
           description: 'A coded error',
           content: {
             'application/json': {
-              schema: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object' } } },
+              schema: {
+                type: 'object',
+                required: ['code', 'message'],
+                properties: { code: { type: 'string' }, message: { type: 'string' }, details: { type: 'object' } },
+              },
             },
           },
         },
       },
     },
     paths: {
-      '/health': { get: { summary: 'Liveness and the reasons for any degradation', responses: { 200: { description: 'ok or degraded' }, 503: { description: 'halted' } } } },
+      '/health': {
+        get: { summary: 'Liveness and the reasons for any degradation', responses: { 200: { description: 'ok or degraded' }, 503: { description: 'halted' } } },
+      },
       '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'text exposition format' } } } },
       '/openapi.json': { get: { summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1' } } } },
-      '/v1/info': { get: op('Chain id, suite, height, head hash, genesis hash and this node\'s role') },
+      '/v1/info': { get: op("Chain id, suite, height, head hash, genesis hash and this node's role") },
       '/v1/transactions': {
         post: op(`Submit up to ${limits.batchTxMax} signed transactions (body at most ${limits.bodyBytesMax} bytes)`, {
           parameters: [
@@ -49,7 +55,10 @@ export function openApiDocument(limits: NodeLimits) {
           ],
           requestBody: {
             content: {
-              'application/octet-stream': { schema: { type: 'string', format: 'binary' }, description: 'u32 count, then u32-length-prefixed encoded transactions' },
+              'application/octet-stream': {
+                schema: { type: 'string', format: 'binary' },
+                description: 'u32 count, then u32-length-prefixed encoded transactions',
+              },
               'application/json': { schema: { type: 'object', properties: { transactions: { type: 'array', maxItems: limits.batchTxMax } } } },
             },
           },
@@ -65,7 +74,9 @@ export function openApiDocument(limits: NodeLimits) {
           ],
         }),
       },
-      '/v1/blocks/{ref}': { get: op('A block by height, hash or "latest"', { parameters: [{ name: 'ref', in: 'path', required: true, schema: { type: 'string' } }] }) },
+      '/v1/blocks/{ref}': {
+        get: op('A block by height, hash or "latest"', { parameters: [{ name: 'ref', in: 'path', required: true, schema: { type: 'string' } }] }),
+      },
       '/v1/state/{key}': {
         get: op('A state value, optionally with a proof against the head block', {
           parameters: [

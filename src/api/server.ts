@@ -66,7 +66,12 @@ export function buildApi(node: CredenceNode): FastifyInstance {
   app.addHook('preHandler', async (req) => {
     const path = req.url.split('?')[0] ?? '';
     if (PUBLIC.has(path)) return;
-    authenticate(node.suite, (k) => node.isMemberKey(k), { method: req.method, url: req.url, headers: req.headers, body: req.rawBody ?? new Uint8Array(0) }, Date.now());
+    authenticate(
+      node.suite,
+      (k) => node.isMemberKey(k),
+      { method: req.method, url: req.url, headers: req.headers, body: req.rawBody ?? new Uint8Array(0) },
+      Date.now(),
+    );
   });
 
   app.get('/health', async (_req, reply) => {
@@ -119,7 +124,8 @@ function sendError(reply: FastifyReply, err: unknown): FastifyReply {
   if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
     return reply.code(415).send({ code: Codes.MALFORMED, message: 'send application/json or application/octet-stream', details: {} });
   }
-  if (typeof e.statusCode === 'number' && e.statusCode < 500) return reply.code(e.statusCode).send({ code: Codes.MALFORMED, message: e.message ?? 'bad request', details: {} });
+  if (typeof e.statusCode === 'number' && e.statusCode < 500)
+    return reply.code(e.statusCode).send({ code: Codes.MALFORMED, message: e.message ?? 'bad request', details: {} });
   return reply.code(500).send({ code: 'INTERNAL', message: 'internal error; see the node log', details: {} });
 }
 

@@ -40,8 +40,9 @@ export async function startNode(config: NodeConfig, opts: { logger?: Logger; pro
   const signer = loadSigner(suite, config.keyFile);
   const org = genesis.orgs.find((o) => o.id === config.orgId);
   if (org === undefined) throw new CredenceError(Codes.CONFIG, `organization ${config.orgId} is not in the genesis`);
-  const logger = opts.logger ?? createLogger({ level: config.log.level, name: config.orgId, ...(config.log.file === undefined ? {} : { file: config.log.file }) });
-  if (!org.keys.includes(toHex(signer.publicKey))) logger.warn('node key is not one of its organization\'s genesis keys', { org: config.orgId });
+  const logger =
+    opts.logger ?? createLogger({ level: config.log.level, name: config.orgId, ...(config.log.file === undefined ? {} : { file: config.log.file }) });
+  if (!org.keys.includes(toHex(signer.publicKey))) logger.warn("node key is not one of its organization's genesis keys", { org: config.orgId });
   const node = new CredenceNode({ config, genesis, suite, signer, logger, processMetrics: opts.processMetrics ?? true });
   let app: FastifyInstance | undefined;
   try {

@@ -19,7 +19,7 @@ import { type NodeProcess, spawnNode, stopNode, waitHealthy } from './processes.
 const DEMO_ORGS: OrgPlan[] = [
   { id: 'zj-credit', name: 'Zhejiang Provincial Public Credit Platform', roles: ['member', 'orderer'] as Role[] },
   { id: 'tax', name: 'Provincial Tax Bureau', roles: ['member'] as Role[] },
-  { id: 'court', name: 'Hangzhou Intermediate People\'s Court', roles: ['member'] as Role[] },
+  { id: 'court', name: "Hangzhou Intermediate People's Court", roles: ['member'] as Role[] },
   { id: 'bank-a', name: 'Bank A (SME lending)', roles: ['member'] as Role[] },
   { id: 'js-credit', name: 'Jiangsu Provincial Public Credit Platform', roles: ['member'] as Role[] },
   { id: 'bank-b', name: 'Bank B (SME lending)', roles: ['member'] as Role[] },
@@ -74,11 +74,16 @@ async function workload(layout: NetworkLayout): Promise<void> {
   const results: SubmitResult[] = [];
   for (const [i, c] of clients.entries()) {
     const txs = await Promise.all(
-      Array.from({ length: 25 }, (_, k) => c.signTx({ contract: 'kv', method: 'put', args: { key: `notice-${k}`, value: { seq: k, from: layout.nodes[i]?.orgId ?? '' } } })),
+      Array.from({ length: 25 }, (_, k) =>
+        c.signTx({ contract: 'kv', method: 'put', args: { key: `notice-${k}`, value: { seq: k, from: layout.nodes[i]?.orgId ?? '' } } }),
+      ),
     );
     results.push(...(await c.submit(txs, { wait: true })));
   }
-  check(results.every((r) => r.status === 'committed' && r.code === 'OK'), `${results.length} kv.put transactions committed through every node`);
+  check(
+    results.every((r) => r.status === 'committed' && r.code === 'OK'),
+    `${results.length} kv.put transactions committed through every node`,
+  );
   const [first, second] = clients;
   if (first === undefined || second === undefined) return;
   const replay = await first.signTx({ contract: 'kv', method: 'put', args: { key: 'once', value: 1 } });

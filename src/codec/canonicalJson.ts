@@ -67,3 +67,8 @@ export function parseCanonicalJson(bytes: Uint8Array): JsonValue {
   if (canonicalJson(v) !== text) fail('JSON is not in canonical form (sorted keys, no spaces, integers only)');
   return v as JsonValue;
 }
+
+/** Parse JSON bytes this node wrote itself (state values): no canonical-form re-check. */
+export function parseStoredJson(bytes: Uint8Array): JsonValue {
+  return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as JsonValue;
+}

@@ -56,15 +56,7 @@ export function encodeUnsignedTx(t: UnsignedTx): Uint8Array {
 }
 
 function writeUnsigned(w: Writer, t: UnsignedTx): Writer {
-  return w
-    .u8(Tag.TX)
-    .str(t.chainId)
-    .bytes(t.signer)
-    .u64(t.nonce)
-    .u64(t.expiresAt)
-    .str(t.contract)
-    .str(t.method)
-    .bytes(t.args);
+  return w.u8(Tag.TX).str(t.chainId).bytes(t.signer).u64(t.nonce).u64(t.expiresAt).str(t.contract).str(t.method).bytes(t.args);
 }
 
 export function encodeTx(t: Tx): Uint8Array {

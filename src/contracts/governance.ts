@@ -12,10 +12,7 @@ import { ROLES } from '../ledger/genesis.js';
 import { fromHexStrict } from '../util/bytes.js';
 import { Keys, type OrgRecord, asOrg, orgIds, requireMember } from './members.js';
 
-type Change =
-  | { kind: 'addOrg'; org: OrgSpec }
-  | { kind: 'removeOrg'; orgId: string }
-  | { kind: 'setPolicy'; name: keyof Policies; value: number };
+type Change = { kind: 'addOrg'; org: OrgSpec } | { kind: 'removeOrg'; orgId: string } | { kind: 'setPolicy'; name: keyof Policies; value: number };
 
 export interface Proposal {
   readonly id: number;

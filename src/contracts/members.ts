@@ -4,7 +4,7 @@
 import type { JsonValue } from '../codec/canonicalJson.js';
 import type { ContractContext, StateReader } from '../execution/runtime.js';
 import { ContractError } from '../execution/runtime.js';
-import { parseCanonicalJson } from '../codec/canonicalJson.js';
+import { parseStoredJson } from '../codec/canonicalJson.js';
 import type { OrgSpec, Policies, Role } from '../ledger/genesis.js';
 
 export const Keys = {
@@ -42,7 +42,7 @@ export function orgIds(ctx: ContractContext): string[] {
 /** Read a JSON value straight from a state reader (outside a transaction). */
 export function readJson(read: StateReader, key: string): JsonValue | undefined {
   const b = read(key);
-  return b === undefined ? undefined : parseCanonicalJson(b);
+  return b === undefined ? undefined : parseStoredJson(b);
 }
 
 export function readPolicies(read: StateReader): Policies {

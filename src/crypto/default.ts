@@ -92,11 +92,7 @@ function publicKeyToPem(publicKey: Uint8Array): string {
 }
 
 function verify(publicKey: Uint8Array, digest: Uint8Array, signature: Uint8Array): boolean {
-  if (
-    publicKey.byteLength !== ED25519_PUBLIC_BYTES ||
-    digest.byteLength !== DIGEST_BYTES ||
-    signature.byteLength !== ED25519_SIGNATURE_BYTES
-  ) {
+  if (publicKey.byteLength !== ED25519_PUBLIC_BYTES || digest.byteLength !== DIGEST_BYTES || signature.byteLength !== ED25519_SIGNATURE_BYTES) {
     return false;
   }
   const key = ed25519Keys.get(publicKey);

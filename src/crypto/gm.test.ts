@@ -60,8 +60,7 @@ function add(p: Pt, q: Pt): Pt {
   if (p === null) return q;
   if (q === null) return p;
   if (p.x === q.x && mod(p.y + q.y, P) === 0n) return null;
-  const l =
-    p.x === q.x && p.y === q.y ? mod((3n * p.x * p.x + A) * inv(2n * p.y, P), P) : mod((q.y - p.y) * inv(q.x - p.x, P), P);
+  const l = p.x === q.x && p.y === q.y ? mod((3n * p.x * p.x + A) * inv(2n * p.y, P), P) : mod((q.y - p.y) * inv(q.x - p.x, P), P);
   const x = mod(l * l - p.x - q.x, P);
   return { x, y: mod(l * (p.x - x) - p.y, P) };
 }

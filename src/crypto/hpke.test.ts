@@ -30,8 +30,7 @@ const A1 = {
   skRm: '4612c550263fc8ad58375df3f557aac531d26850903e55a9f23f21d8534e8ac8',
   enc: '37fda3567bdbd628e88668c3c8d7e97d1d1253b6d4ea6d44c150f741f1bf4431',
   sharedSecret: 'fe0e18c9f024ce43799ae393c7e8fe8fce9d218875e8227b0187c04e7d2ea1fc',
-  keyScheduleContext:
-    '00725611c9d98c07c03f60095cd32d400d8347d45ed67097bbad50fc56da742d07cb6cffde367bb0565ba28bb02c90744a20f5ef37f30523526106f637abb05449',
+  keyScheduleContext: '00725611c9d98c07c03f60095cd32d400d8347d45ed67097bbad50fc56da742d07cb6cffde367bb0565ba28bb02c90744a20f5ef37f30523526106f637abb05449',
   secret: '12fff91991e93b48de37e7daddb52981084bd8aa64289c3788471d9a9712f397',
   key: '4531685d41d65f03dc48f6b8302c05b0',
   baseNonce: '56d890e5accaaf011cff4b7d',
@@ -107,9 +106,12 @@ describe('HPKE RFC 9180 A.1 (X25519, HKDF-SHA256, AES-128-GCM, base)', () => {
       [new Uint8Array(32), info, aad, ct], // small-order point: all-zero DH output
     ];
     for (const [e, i, a, c] of cases) {
-      assert.throws(() => openBase(AEAD_AES_128_GCM, skR, e, i, a, c), (err: unknown) => {
-        return err instanceof CredenceError && err.code === 'DECRYPT_FAILED';
-      });
+      assert.throws(
+        () => openBase(AEAD_AES_128_GCM, skR, e, i, a, c),
+        (err: unknown) => {
+          return err instanceof CredenceError && err.code === 'DECRYPT_FAILED';
+        },
+      );
     }
   });
 

@@ -36,12 +36,7 @@ const KEM_SUITE_ID = Buffer.concat([Buffer.from('KEM', 'ascii'), i2osp(KEM_X2551
 
 /** suite_id for the key schedule: "HPKE" || kem_id || kdf_id || aead_id. */
 export function hpkeSuiteId(aeadId: AeadId): Uint8Array {
-  return Buffer.concat([
-    Buffer.from('HPKE', 'ascii'),
-    i2osp(KEM_X25519_HKDF_SHA256, 2),
-    i2osp(KDF_HKDF_SHA256, 2),
-    i2osp(aeadId, 2),
-  ]);
+  return Buffer.concat([Buffer.from('HPKE', 'ascii'), i2osp(KEM_X25519_HKDF_SHA256, 2), i2osp(KDF_HKDF_SHA256, 2), i2osp(aeadId, 2)]);
 }
 
 function aeadParams(aeadId: AeadId): { cipher: 'aes-128-gcm' | 'aes-256-gcm'; nk: number } {
@@ -78,20 +73,8 @@ export function labeledExtract(suiteId: Uint8Array, salt: Uint8Array, label: str
 }
 
 /** LabeledExpand(prk, label, info, L) = Expand(prk, I2OSP(L, 2) || "HPKE-v1" || suite_id || label || info, L). */
-export function labeledExpand(
-  suiteId: Uint8Array,
-  prk: Uint8Array,
-  label: string,
-  info: Uint8Array,
-  length: number,
-): Uint8Array {
-  const labeledInfo = Buffer.concat([
-    i2osp(length, 2),
-    HPKE_V1,
-    asBuffer(suiteId),
-    Buffer.from(label, 'ascii'),
-    asBuffer(info),
-  ]);
+export function labeledExpand(suiteId: Uint8Array, prk: Uint8Array, label: string, info: Uint8Array, length: number): Uint8Array {
+  const labeledInfo = Buffer.concat([i2osp(length, 2), HPKE_V1, asBuffer(suiteId), Buffer.from(label, 'ascii'), asBuffer(info)]);
   return hkdfExpand(prk, labeledInfo, length);
 }
 
@@ -149,10 +132,7 @@ function extractAndExpand(dhOut: Uint8Array, kemContext: Uint8Array): Uint8Array
  * Encap(pkR). `ephemeral` is for known-answer tests only: production callers let it default to a
  * fresh random key pair. Throws CredenceError BAD_KEY if pkR is not a usable X25519 key.
  */
-export function encap(
-  pkR: Uint8Array,
-  ephemeral: X25519KeyPair = generateX25519(),
-): { sharedSecret: Uint8Array; enc: Uint8Array } {
+export function encap(pkR: Uint8Array, ephemeral: X25519KeyPair = generateX25519()): { sharedSecret: Uint8Array; enc: Uint8Array } {
   if (pkR.byteLength !== NPK) {
     throw new CredenceError(Codes.BAD_KEY, `recipient public key must be ${NPK} bytes`, { bytes: pkR.byteLength });
   }
@@ -245,14 +225,7 @@ export function sealBase(
 }
 
 /** Single-shot base-mode open; throws CredenceError DECRYPT_FAILED. */
-export function openBase(
-  aeadId: AeadId,
-  skR: Uint8Array,
-  enc: Uint8Array,
-  info: Uint8Array,
-  aad: Uint8Array,
-  ct: Uint8Array,
-): Uint8Array {
+export function openBase(aeadId: AeadId, skR: Uint8Array, enc: Uint8Array, info: Uint8Array, aad: Uint8Array, ct: Uint8Array): Uint8Array {
   const sharedSecret = decap(enc, skR);
   const ks = keySchedule(aeadId, sharedSecret, info);
   return aeadOpen(aeadId, ks.key, ks.baseNonce, aad, ct);

@@ -49,6 +49,9 @@ describe('key files', () => {
   });
 
   it('refuses key names that could escape the directory', () => {
-    assert.throws(() => keyFilePaths(dir, '../x'), (e: unknown) => e instanceof CredenceError && e.code === 'CONFIG');
+    assert.throws(
+      () => keyFilePaths(dir, '../x'),
+      (e: unknown) => e instanceof CredenceError && e.code === 'CONFIG',
+    );
   });
 });

@@ -16,10 +16,7 @@ export const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420
  * append the 65-byte uncompressed point. OpenSSL 3 loads this as an SM2-type key, which is what
  * makes `crypto.sign/verify('sm3', ...)` compute real SM2 (with the Z_A prehash), see gm.ts.
  */
-export const SM2_SPKI_PREFIX = Buffer.from(
-  '3059301306072a8648ce3d020106082a811ccf5501822d034200',
-  'hex',
-);
+export const SM2_SPKI_PREFIX = Buffer.from('3059301306072a8648ce3d020106082a811ccf5501822d034200', 'hex');
 
 export function asBuffer(b: Uint8Array): Buffer {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength);

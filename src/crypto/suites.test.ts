@@ -62,7 +62,7 @@ for (const name of SUITE_NAMES) {
       await assert.rejects(signer.sign(new Uint8Array(31)), isCode('MALFORMED'));
     });
 
-    it('PEM round trips and refuses the other suite\'s keys', () => {
+    it("PEM round trips and refuses the other suite's keys", () => {
       assert.deepEqual(suite.publicKeyFromPem(key.publicKeyPem), key.publicKey);
       assert.deepEqual(suite.publicKeyFromPem(suite.publicKeyToPem(key.publicKey)), key.publicKey);
       const other = getSuite(name === 'default' ? 'gm' : 'default').generateSigningKey();
@@ -75,14 +75,20 @@ for (const name of SUITE_NAMES) {
 
     it('encrypt/decrypt round trip (property) and any tampering fails with DECRYPT_FAILED', () => {
       fc.assert(
-        fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 300 }), fc.uint8Array({ maxLength: 40 }), fc.nat(), (k, pt, aad, at) => {
-          const sealed = suite.encrypt(k, pt, aad);
-          assert.deepEqual(suite.decrypt(k, sealed, aad), pt);
-          assert.throws(() => suite.decrypt(k, flip(sealed, at), aad), isCode('DECRYPT_FAILED'));
-          assert.throws(() => suite.decrypt(flip(k, at), sealed, aad), isCode('DECRYPT_FAILED'));
-          assert.throws(() => suite.decrypt(k, sealed, utf8('other aad')), isCode('DECRYPT_FAILED'));
-          assert.throws(() => suite.decrypt(k, sealed.subarray(0, sealed.length - 1), aad), isCode('DECRYPT_FAILED'));
-        }),
+        fc.property(
+          fc.uint8Array({ minLength: 32, maxLength: 32 }),
+          fc.uint8Array({ maxLength: 300 }),
+          fc.uint8Array({ maxLength: 40 }),
+          fc.nat(),
+          (k, pt, aad, at) => {
+            const sealed = suite.encrypt(k, pt, aad);
+            assert.deepEqual(suite.decrypt(k, sealed, aad), pt);
+            assert.throws(() => suite.decrypt(k, flip(sealed, at), aad), isCode('DECRYPT_FAILED'));
+            assert.throws(() => suite.decrypt(flip(k, at), sealed, aad), isCode('DECRYPT_FAILED'));
+            assert.throws(() => suite.decrypt(k, sealed, utf8('other aad')), isCode('DECRYPT_FAILED'));
+            assert.throws(() => suite.decrypt(k, sealed.subarray(0, sealed.length - 1), aad), isCode('DECRYPT_FAILED'));
+          },
+        ),
         { numRuns: 100 },
       );
       assert.throws(() => suite.decrypt(new Uint8Array(32), new Uint8Array(3)), isCode('DECRYPT_FAILED'));

@@ -63,7 +63,10 @@ describe('batch packing', () => {
       seen.map((s) => [Buffer.from(s.publicKey), Buffer.from(s.digest), Buffer.from(s.signature)]),
       items.slice(3, 17).map((s) => [Buffer.from(s.publicKey), Buffer.from(s.digest), Buffer.from(s.signature)]),
     );
-    assert.deepEqual([...res], seen.map((_, i) => ((i + 1) % 2 === 0 ? 1 : 0)));
+    assert.deepEqual(
+      [...res],
+      seen.map((_, i) => ((i + 1) % 2 === 0 ? 1 : 0)),
+    );
   });
 });
 
@@ -72,7 +75,10 @@ for (const name of SUITE_NAMES) {
     it('agrees with suite.verify on a mixed batch, small and split', async () => {
       const { items, expected } = await mixedBatch(name, 300);
       const suite = getSuite(name);
-      assert.deepEqual(items.map((it) => suite.verify(it.publicKey, it.digest, it.signature)), expected);
+      assert.deepEqual(
+        items.map((it) => suite.verify(it.publicKey, it.digest, it.signature)),
+        expected,
+      );
       const pool = new VerifyPool(name, { threads: 2 });
       try {
         assert.deepEqual(await pool.verifyBatch(items), expected);
@@ -117,7 +123,10 @@ describe('VerifyPool limits and failures', () => {
   });
 
   it('unknown suites are refused before any thread starts', () => {
-    assert.throws(() => new VerifyPool('rsa' as 'default'), (e: unknown) => e instanceof CredenceError && e.code === 'UNSUPPORTED_SUITE');
+    assert.throws(
+      () => new VerifyPool('rsa' as 'default'),
+      (e: unknown) => e instanceof CredenceError && e.code === 'UNSUPPORTED_SUITE',
+    );
   });
 
   it('a process that used a pool exits after close() (and even without it, once idle)', () => {

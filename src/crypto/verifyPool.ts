@@ -234,10 +234,7 @@ export interface VerifyLimit {
  * KeyObject/digest/signature for `seconds` (after a short warm-up), and the rates are summed.
  * @example const { verifyPerSec } = await measureVerifyLimit('default', { seconds: 3 });
  */
-export async function measureVerifyLimit(
-  suiteName: SuiteName,
-  opts: { seconds: number; threads?: number },
-): Promise<VerifyLimit> {
+export async function measureVerifyLimit(suiteName: SuiteName, opts: { seconds: number; threads?: number }): Promise<VerifyLimit> {
   getSuite(suiteName);
   const threads = opts.threads ?? os.availableParallelism();
   if (!(opts.seconds > 0 && opts.seconds <= 600)) {

@@ -5,7 +5,7 @@
 
 import type { ContractEvent, TxResult } from '../codec/block.js';
 import { encodeResult } from '../codec/block.js';
-import { type JsonValue, canonicalJsonBytes, parseCanonicalJson } from '../codec/canonicalJson.js';
+import { type JsonValue, canonicalJsonBytes, parseStoredJson } from '../codec/canonicalJson.js';
 import type { DecodedTx } from '../codec/tx.js';
 import { REPLAYED_CODE } from '../ledger/store.js';
 import { toHex } from '../util/bytes.js';
@@ -96,7 +96,7 @@ class TxContext implements ContractContext {
 
   get(key: string): JsonValue | undefined {
     const b = this.raw(key);
-    return b === undefined ? undefined : parseCanonicalJson(b);
+    return b === undefined ? undefined : parseStoredJson(b);
   }
 
   put(key: string, value: JsonValue): void {

@@ -71,11 +71,7 @@ export function merkleProof(hash: HashFn, leaves: readonly Uint8Array[], index: 
 }
 
 /** Audit path over precomputed leaf hashes (each H(0x00 || leaf)). */
-export function merkleProofOfLeafHashes(
-  hash: HashFn,
-  leafHashes: readonly Uint8Array[],
-  index: number,
-): MerkleProof {
+export function merkleProofOfLeafHashes(hash: HashFn, leafHashes: readonly Uint8Array[], index: number): MerkleProof {
   checkCount(leafHashes.length);
   for (const h of leafHashes) checkHashLength(h);
   return proofOfLevel(hash, leafHashes.slice(), index);
@@ -95,12 +91,7 @@ export function verifyMerkleProof(hash: HashFn, root: Uint8Array, leaf: Uint8Arr
 }
 
 /** Like `verifyMerkleProof`, given the leaf hash H(0x00 || leaf). Never throws. */
-export function verifyMerkleProofOfLeafHash(
-  hash: HashFn,
-  root: Uint8Array,
-  leafHash: Uint8Array,
-  proof: MerkleProof,
-): boolean {
+export function verifyMerkleProofOfLeafHash(hash: HashFn, root: Uint8Array, leafHash: Uint8Array, proof: MerkleProof): boolean {
   try {
     if (!isHash(root) || !isHash(leafHash) || typeof proof !== 'object' || proof === null) return false;
     const { index, size, path } = proof;

@@ -48,13 +48,7 @@ function proofFromJson(p: MerkleProofJson): MerkleProof | undefined {
   return { index: p.index, size: p.size, path: path as Uint8Array[] };
 }
 
-export function buildTxProof(
-  hash: HashFn,
-  header: BlockHeader,
-  txs: readonly Uint8Array[],
-  results: readonly Uint8Array[],
-  index: number,
-): TxProofJson {
+export function buildTxProof(hash: HashFn, header: BlockHeader, txs: readonly Uint8Array[], results: readonly Uint8Array[], index: number): TxProofJson {
   const tx = txs[index];
   const result = results[index];
   if (tx === undefined || result === undefined) throw new RangeError('transaction index out of range');
@@ -127,4 +121,3 @@ function checkState(hash: HashFn, header: BlockHeader, p: StateProofJson): strin
   }
   return undefined;
 }
-

@@ -3,15 +3,7 @@ import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { HashFn } from './merkle.js';
-import {
-  type StateProof,
-  emptyBucketHash,
-  stateBucketHash,
-  stateBucketOf,
-  stateKeyBytes,
-  stateLeafHash,
-  verifyStateProof,
-} from './stateProof.js';
+import { type StateProof, emptyBucketHash, stateBucketHash, stateBucketOf, stateKeyBytes, stateLeafHash, verifyStateProof } from './stateProof.js';
 
 const sha256: HashFn = (d) => new Uint8Array(createHash('sha256').update(d).digest());
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');

@@ -71,7 +71,7 @@ export function stateLeafHash(hash: HashFn, keyBytes: Uint8Array, valueHash: Uin
 export function stateBucketHash(hash: HashFn, sortedLeaves: readonly Uint8Array[]): Uint8Array {
   const buf = new Uint8Array(1 + HASH_BYTES * sortedLeaves.length);
   buf[0] = BUCKET_PREFIX;
-  sortedLeaves.forEach((l, i) => buf.set(l, 1 + HASH_BYTES * i));
+  for (let i = 0; i < sortedLeaves.length; i++) buf.set(sortedLeaves[i] as Uint8Array, 1 + HASH_BYTES * i);
   return hash(buf);
 }
 
@@ -88,13 +88,7 @@ export function emptyBucketHash(hash: HashFn): Uint8Array {
  *   const { proof, value } = await api.getStateProof('consent/42');
  *   if (!verifyStateProof(suite.hash, header.stateRoot, 'consent/42', value, proof)) reject();
  */
-export function verifyStateProof(
-  hash: HashFn,
-  root: Uint8Array,
-  key: string,
-  value: Uint8Array | undefined,
-  proof: StateProof,
-): boolean {
+export function verifyStateProof(hash: HashFn, root: Uint8Array, key: string, value: Uint8Array | undefined, proof: StateProof): boolean {
   try {
     if (!(root instanceof Uint8Array) || root.byteLength !== HASH_BYTES) return false;
     if (value !== undefined && !(value instanceof Uint8Array)) return false;

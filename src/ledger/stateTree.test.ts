@@ -96,10 +96,7 @@ function keyPool(): string[] {
 }
 const POOL = keyPool();
 
-const writeArb = fc.tuple(
-  fc.constantFrom(...POOL),
-  fc.option(fc.uint8Array({ maxLength: 24 }), { nil: undefined, freq: 4 }),
-);
+const writeArb = fc.tuple(fc.constantFrom(...POOL), fc.option(fc.uint8Array({ maxLength: 24 }), { nil: undefined, freq: 4 }));
 const blocksArb = fc.array(fc.array(writeArb, { maxLength: 12 }), { minLength: 1, maxLength: 6 });
 
 describe('StateTree', () => {
@@ -237,9 +234,21 @@ describe('StateTree', () => {
   it('a rolled-back transaction leaves db and tree consistent after reload()', () => {
     const db = openDb();
     const st = StateTree.open(db, sha256);
-    const before = apply(db, st, new Map([['a', new Uint8Array([1])], ['b', new Uint8Array([2])]]));
+    const before = apply(
+      db,
+      st,
+      new Map([
+        ['a', new Uint8Array([1])],
+        ['b', new Uint8Array([2])],
+      ]),
+    );
     const boom = db.transaction(() => {
-      st.applyWrites(new Map([['a', undefined], ['c', new Uint8Array([3])]]));
+      st.applyWrites(
+        new Map([
+          ['a', undefined],
+          ['c', new Uint8Array([3])],
+        ]),
+      );
       throw new Error('block insert failed');
     });
     assert.throws(boom, /block insert failed/);
@@ -250,7 +259,11 @@ describe('StateTree', () => {
     assert.ok(verifyStateProof(sha256, st.root(), 'a', st.get('a'), st.prove('a')));
     // The tree carries on normally afterwards.
     const next = apply(db, st, new Map([['c', new Uint8Array([3])]]));
-    const model = new Map([['a', new Uint8Array([1])], ['b', new Uint8Array([2])], ['c', new Uint8Array([3])]]);
+    const model = new Map([
+      ['a', new Uint8Array([1])],
+      ['b', new Uint8Array([2])],
+      ['c', new Uint8Array([3])],
+    ]);
     assert.equal(hex(next), hex(referenceRoot(model)));
     db.close();
   });
@@ -260,7 +273,10 @@ describe('StateTree', () => {
     const st = StateTree.open(db, sha256);
     const root = apply(db, st, new Map([['a', new Uint8Array([1])]]));
     const bad: Writes[] = [
-      new Map([['ok', new Uint8Array([1])], ['', new Uint8Array([1])]]),
+      new Map([
+        ['ok', new Uint8Array([1])],
+        ['', new Uint8Array([1])],
+      ]),
       new Map([['x'.repeat(257), new Uint8Array([1])]]),
       new Map([['é'.repeat(129), new Uint8Array([1])]]),
       new Map([['lone\uD800', new Uint8Array([1])]]),
@@ -291,7 +307,10 @@ describe('StateTree', () => {
     const db = openDb();
     const st = StateTree.open(db, sha256);
     const root0 = apply(db, st, new Map([['a', new Uint8Array([1])]]));
-    const w: Writes = new Map([['a', undefined], ['b', new Uint8Array([2])]]);
+    const w: Writes = new Map([
+      ['a', undefined],
+      ['b', new Uint8Array([2])],
+    ]);
     const predicted = st.computeRootFor(w);
     assert.equal(hex(st.root()), hex(root0));
     assert.deepEqual(st.get('a'), Buffer.from([1]));

@@ -85,18 +85,12 @@ export class StateTree {
     this.nodeBuf[0] = NODE_PREFIX;
     this.stmts = {
       get: db.prepare<[string], Buffer>('SELECT value FROM state WHERE key = ?').pluck(),
-      put: db.prepare(
-        'INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
-      ),
+      put: db.prepare('INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
       del: db.prepare('DELETE FROM state WHERE key = ?'),
       entries: db.prepare<[number], Buffer>('SELECT entries FROM state_bucket_entries WHERE bucket = ?').pluck(),
-      putEntries: db.prepare(
-        'INSERT INTO state_bucket_entries (bucket, entries) VALUES (?, ?) ON CONFLICT(bucket) DO UPDATE SET entries = excluded.entries',
-      ),
+      putEntries: db.prepare('INSERT INTO state_bucket_entries (bucket, entries) VALUES (?, ?) ON CONFLICT(bucket) DO UPDATE SET entries = excluded.entries'),
       delEntries: db.prepare('DELETE FROM state_bucket_entries WHERE bucket = ?'),
-      putHash: db.prepare(
-        'INSERT INTO state_bucket (bucket, hash) VALUES (?, ?) ON CONFLICT(bucket) DO UPDATE SET hash = excluded.hash',
-      ),
+      putHash: db.prepare('INSERT INTO state_bucket (bucket, hash) VALUES (?, ?) ON CONFLICT(bucket) DO UPDATE SET hash = excluded.hash'),
       delHash: db.prepare('DELETE FROM state_bucket WHERE bucket = ?'),
       allHashes: db.prepare<[], [number, Buffer]>('SELECT bucket, hash FROM state_bucket').raw(),
     };

@@ -84,6 +84,8 @@ export class ChainStore {
       db.pragma('synchronous = FULL');
     }
     db.pragma('busy_timeout = 5000');
+    // 64 MiB page cache: the tx index and state lookups on the admission path stay in memory.
+    db.pragma('cache_size = -65536');
     return new ChainStore(db, hash);
   }
 

@@ -25,6 +25,8 @@ export interface CommittedBlock {
 }
 
 const GENESIS_META = 'genesis';
+const GOV_PREFIX = 'gov/';
+const GOV_CACHE_MAX = 10_000;
 
 export class Chain {
   readonly hash: HashFn;
@@ -52,7 +54,7 @@ export class Chain {
     const stored = this.store.getMeta(GENESIS_META);
     if (stored !== undefined) {
       if (!bytesEqual(stored, doc)) {
-        throw new CredenceError(Codes.CONFIG, 'this data directory belongs to a different genesis; use the network\'s genesis.json or a fresh directory');
+        throw new CredenceError(Codes.CONFIG, "this data directory belongs to a different genesis; use the network's genesis.json or a fresh directory");
       }
       return;
     }
@@ -89,7 +91,20 @@ export class Chain {
     return this.store.height();
   }
 
-  read = (key: string): Uint8Array | undefined => this.store.state.get(key);
+  /**
+   * State reads. Governance keys (members, keys, policy) are read for nearly every
+   * transaction, so they are cached here and invalidated whenever a block writes them.
+   */
+  read = (key: string): Uint8Array | undefined => {
+    if (!key.startsWith(GOV_PREFIX)) return this.store.state.get(key);
+    if (this.govCache.has(key)) return this.govCache.get(key);
+    const v = this.store.state.get(key);
+    if (this.govCache.size >= GOV_CACHE_MAX) this.govCache.clear();
+    this.govCache.set(key, v);
+    return v;
+  };
+
+  private readonly govCache = new Map<string, Uint8Array | undefined>();
 
   /** Execute and seal a block our own orderer proposed. */
   commitProposed(height: number, time: number, txs: readonly DecodedTx[]): CommittedBlock {
@@ -129,6 +144,7 @@ export class Chain {
       stateRoot,
       resultsRoot: merkleRoot(this.hash, exec.resultBytes),
     });
+    for (const k of exec.writes.keys()) if (k.startsWith(GOV_PREFIX)) this.govCache.delete(k);
     const head = this.store.commitBlock({
       txs: txBytes,
       txIds: txs.map((t) => t.id),

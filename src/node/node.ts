@@ -184,7 +184,8 @@ export class CredenceNode {
     const good: { i: number; d: DecodedTx }[] = [];
     candidates.forEach((c, k) => {
       if (!ok[k]) results[c.i] = this.rejection(c.d.idHex, new CredenceError(Codes.BAD_SIGNATURE, 'signature does not verify for the signer key'));
-      else if (this.pending.has(c.d.idHex)) results[c.i] = this.rejection(c.d.idHex, new CredenceError(Codes.TX_REPLAYED, 'this transaction was already submitted'));
+      else if (this.pending.has(c.d.idHex))
+        results[c.i] = this.rejection(c.d.idHex, new CredenceError(Codes.TX_REPLAYED, 'this transaction was already submitted'));
       else {
         this.pending.add(c.d.idHex);
         good.push(c);
@@ -335,7 +336,11 @@ export class CredenceNode {
     const txs = block.txs.map((t) => decodeTx(this.chain.hash, t));
     const ok = await this.pool.verifyBatch(txs.map((d) => ({ publicKey: d.tx.signer, digest: d.id, signature: d.tx.signature })));
     const bad = ok.findIndex((v) => !v);
-    if (bad >= 0) throw new CredenceError(Codes.BAD_SIGNATURE, `block ${block.header.height} holds a transaction with a bad signature`, { height: block.header.height, index: bad });
+    if (bad >= 0)
+      throw new CredenceError(Codes.BAD_SIGNATURE, `block ${block.header.height} holds a transaction with a bad signature`, {
+        height: block.header.height,
+        index: bad,
+      });
     const timer = this.metrics.commitSeconds.startTimer();
     try {
       this.afterCommit(this.chain.applyReceived(block, txs));

@@ -91,7 +91,13 @@ export class CredenceClient {
     return parsed as T;
   }
 
-  private async fetchRaw(method: string, path: string, body: Uint8Array | JsonValue | undefined, extraTimeoutMs: number, signal?: AbortSignal): Promise<Response> {
+  private async fetchRaw(
+    method: string,
+    path: string,
+    body: Uint8Array | JsonValue | undefined,
+    extraTimeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<Response> {
     const isBytes = body instanceof Uint8Array;
     const payload = body === undefined ? new Uint8Array(0) : isBytes ? body : canonicalJsonBytes(body);
     const headers: Record<string, string> = { ...(await this.authHeaders(method, path, payload)) };
