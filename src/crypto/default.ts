@@ -175,7 +175,8 @@ function open(recipientPrivateKeyPem: string, sealed: Uint8Array, info: Uint8Arr
 export const defaultSuite: CryptoSuite = {
   name: 'default',
   hashBytes: DIGEST_BYTES,
-  hash: (data) => new Uint8Array(crypto.createHash('sha256').update(asBuffer(data)).digest()),
+  // crypto.hash (one-shot, Node >= 20.12) is ~1.5x faster than createHash for small inputs.
+  hash: (data) => new Uint8Array(crypto.hash('sha256', asBuffer(data), 'buffer')),
   hmac: (key, data) => new Uint8Array(crypto.createHmac('sha256', asBuffer(key)).update(asBuffer(data)).digest()),
   publicKeyBytes: ED25519_PUBLIC_BYTES,
   signatureBytesMax: ED25519_SIGNATURE_BYTES,

@@ -55,7 +55,7 @@ export function sm2PublicKeyObject(raw: Uint8Array): crypto.KeyObject | null {
 const sm2Keys = new KeyObjectCache(KEY_CACHE_ENTRIES_MAX, sm2PublicKeyObject);
 
 function sm3(data: Uint8Array): Uint8Array {
-  return new Uint8Array(crypto.createHash('sm3').update(asBuffer(data)).digest());
+  return new Uint8Array(crypto.hash('sm3', asBuffer(data), 'buffer'));
 }
 
 function hmacSm3(key: Uint8Array, ...parts: Uint8Array[]): Buffer {

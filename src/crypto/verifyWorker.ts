@@ -91,8 +91,9 @@ function measure(suiteName: SuiteName, seconds: number): MeasureResponse {
 }
 
 const port = parentPort;
-if (port !== null) {
-  const data = workerData as VerifyWorkerData;
+const data = workerData as VerifyWorkerData | undefined;
+// Only act when started by VerifyPool/measureVerifyLimit, not when merely imported (tests, other workers).
+if (port !== null && (data?.mode === 'verify' || data?.mode === 'measure')) {
   if (data.mode === 'measure') {
     port.once('message', () => {
       port.postMessage(measure(data.suiteName, data.seconds ?? 1));

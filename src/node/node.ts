@@ -325,7 +325,7 @@ export class CredenceNode {
         this.log.warn('block stream interrupted; retrying', { error: isCredenceError(e) ? e.code : String(e), backoffMs });
       }
       await new Promise((r) => setTimeout(r, backoffMs));
-      backoffMs = Math.min(backoffMs * 2, 5000);
+      backoffMs = Math.min(backoffMs * 2, 2000);
     }
   }
 

@@ -1,0 +1,146 @@
+// Shared helpers for the real-process integration tests: make a network on free loopback
+// ports in a temp directory, start node processes, get signed clients, and clean up.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type NetworkLayout, createNetwork, genericOrgs } from '../src/cli/network.js';
+import { CLI_MAIN, type NodeProcess, spawnNode, stopNode, waitHealthy } from '../src/cli/processes.js';
+import { loadSigner } from '../src/crypto/keyfile.js';
+import { getSuite } from '../src/crypto/suites.js';
+import type { SuiteName } from '../src/crypto/suite.js';
+import type { OrderingParams } from '../src/ledger/genesis.js';
+import { CredenceClient } from '../src/sdk/client.js';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** N consecutive free ports (retrying until a run of N is free). */
+export async function freePorts(n: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = await freePort();
+    if (base + n > 65535) continue;
+    let ok = true;
+    for (let i = 1; i < n && ok; i++) ok = await portFree(base + i);
+    if (ok) return base;
+  }
+  throw new Error('no run of free ports');
+}
+
+async function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+export interface TestNetwork {
+  readonly dir: string;
+  readonly layout: NetworkLayout;
+  readonly procs: NodeProcess[];
+  /** A client signing with organization i's node key. */
+  client(i: number, keyFile?: string): CredenceClient;
+  start(i: number): Promise<NodeProcess>;
+  stop(i: number): Promise<void>;
+  kill(i: number, signal?: NodeJS.Signals): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface TestNetworkOptions {
+  orgs?: number;
+  suite?: SuiteName;
+  extraKeys?: number;
+  ordering?: Partial<OrderingParams>;
+  /** Do not start the nodes. */
+  noStart?: boolean;
+}
+
+export async function startNetwork(o: TestNetworkOptions = {}): Promise<TestNetwork> {
+  const dir = mkdtempSync(join(tmpdir(), 'credence-test-'));
+  const orgs = o.orgs ?? 1;
+  const layout = createNetwork({
+    dir,
+    orgs: genericOrgs(orgs),
+    suite: o.suite ?? 'default',
+    chainId: 'credence-test',
+    host: '127.0.0.1',
+    basePort: await freePorts(orgs),
+    extraKeys: o.extraKeys ?? 0,
+    ordering: { cutTimeoutMs: 20, ...(o.ordering ?? {}) },
+  });
+  const procs: NodeProcess[] = [];
+  const net: TestNetwork = {
+    dir,
+    layout,
+    procs,
+    client(i, keyFile) {
+      const n = layout.nodes[i];
+      if (n === undefined) throw new Error(`no node ${i}`);
+      const suite = getSuite(layout.suite);
+      return new CredenceClient({ url: n.url, suite, signer: loadSigner(suite, keyFile ?? n.keyFile), chainId: layout.chainId });
+    },
+    async start(i) {
+      const n = layout.nodes[i];
+      if (n === undefined) throw new Error(`no node ${i}`);
+      const p = spawnNode(n.orgId, n.url, n.config, join(n.dataDir, '..', 'stdout.log'));
+      procs[i] = p;
+      await waitHealthy(p);
+      return p;
+    },
+    async stop(i) {
+      const p = procs[i];
+      if (p !== undefined) await stopNode(p);
+    },
+    async kill(i, signal = 'SIGKILL') {
+      const p = procs[i];
+      if (p === undefined || p.child.exitCode !== null || p.child.signalCode !== null) return;
+      const exited = new Promise<void>((r) => p.child.once('exit', () => r()));
+      p.child.kill(signal);
+      await exited;
+    },
+    async close() {
+      await Promise.all(procs.map((p) => (p === undefined ? undefined : stopNode(p))));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  if (!o.noStart) for (let i = 0; i < orgs; i++) await net.start(i);
+  return net;
+}
+
+/** Run the built CLI; returns exit status and output. */
+export function cli(args: string[], opts: { timeoutMs?: number; cwd?: string } = {}): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI_MAIN, ...args], { encoding: 'utf8', timeout: opts.timeoutMs ?? 60_000, ...(opts.cwd ? { cwd: opts.cwd } : {}) });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Run the built CLI asynchronously (for long commands alongside other work). */
+export function cliAsync(args: string[], timeoutMs = 120_000): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ status: code ?? -1, stdout, stderr });
+    });
+  });
+}
