@@ -1,0 +1,81 @@
+// The operator's path through the real CLI: create a network, start its nodes, submit and
+// query, govern, and the README's demo command (`credence demo --exit --data DIR`).
+
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { type NodeProcess, spawnNode, stopNode, waitHealthy } from '../src/cli/processes.js';
+import type { NetworkLayout } from '../src/cli/network.js';
+import { cli, cliAsync, freePorts } from './helpers.js';
+
+describe('credence CLI', () => {
+  const dirs: string[] = [];
+  const procs: NodeProcess[] = [];
+  after(async () => {
+    await Promise.all(procs.map((p) => stopNode(p)));
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('prints help and refuses bad usage with a clear error', () => {
+    const help = cli(['--help']);
+    assert.equal(help.status, 0);
+    for (const cmd of ['network', 'node', 'tx', 'verify', 'proof', 'demo', 'bench']) assert.match(help.stdout, new RegExp(`\\b${cmd}\\b`));
+    const bad = cli(['network', 'create', '--dir', join(tmpdir(), 'x'), '--orgs', '0']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /error USAGE: --orgs must be from 1 to 64/);
+    const noNode = cli(['info', '--url', 'http://127.0.0.1:1']);
+    assert.equal(noNode.status, 1);
+    assert.match(noNode.stderr, /error UNAVAILABLE: cannot reach node/);
+  });
+
+  it('creates a network, starts it, submits, queries and governs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'credence-cli-'));
+    dirs.push(dir);
+    const base = await freePorts(3);
+    const created = cli(['network', 'create', '--dir', dir, '--orgs', '3', '--base-port', String(base), '--suite', 'gm']);
+    assert.equal(created.status, 0, created.stderr);
+    const layout = JSON.parse(readFileSync(join(dir, 'network.json'), 'utf8')) as NetworkLayout;
+    assert.equal(layout.suite, 'gm');
+    for (const n of layout.nodes) {
+      const p = spawnNode(n.orgId, n.url, n.config, join(dir, `${n.orgId}.out`));
+      procs.push(p);
+      await waitHealthy(p);
+    }
+    const [n0, n1, n2] = layout.nodes;
+    assert.ok(n0 && n1 && n2);
+    const put = cli(['tx', 'submit', '--config', n1.config, '--contract', 'kv', '--method', 'put', '--args', '{"key":"greeting","value":"hello"}']);
+    assert.equal(put.status, 0, put.stderr);
+    assert.equal(JSON.parse(put.stdout).status, 'committed');
+    const refused = cli(['tx', 'submit', '--config', n1.config, '--contract', 'kv', '--method', 'del', '--args', '{"key":"missing"}']);
+    assert.equal(refused.status, 1);
+    assert.equal(JSON.parse(refused.stdout).code, 'NOT_FOUND');
+    const state = cli(['state', 'kv/org2/greeting', '--config', n2.config]);
+    assert.equal(state.status, 0, state.stderr);
+    assert.equal(JSON.parse(state.stdout).value, 'hello');
+    const prop = cli(['gov', 'propose', '--config', n0.config, '--set-policy', 'txTtlMaxMs=600000']);
+    assert.equal(prop.status, 0, prop.stderr);
+    const id = JSON.parse(prop.stdout).value.proposalId as number;
+    const vote = cli(['gov', 'vote', String(id), '--yes', '--config', n2.config]);
+    assert.equal(vote.status, 0, vote.stderr);
+    assert.equal(JSON.parse(vote.stdout).value.status, 'passed');
+    const shown = cli(['gov', 'show', String(id), '--config', n1.config]);
+    assert.equal(JSON.parse(shown.stdout).status, 'passed');
+    const info = cli(['info', '--config', n2.config]);
+    assert.equal(JSON.parse(info.stdout).suite, 'gm');
+  });
+
+  it('runs the README demo with --exit and leaves verifiable data directories', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'credence-demo-'));
+    dirs.push(dir);
+    const base = await freePorts(4);
+    const r = await cliAsync(['demo', '--exit', '--data', dir, '--base-port', String(base)], 180_000);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /all 4 nodes agree on block/);
+    assert.match(r.stdout, /demo complete/);
+    for (const org of ['zj-credit', 'tax', 'court', 'bank-a']) assert.ok(existsSync(join(dir, 'nodes', org, 'data', 'chain.db')));
+    const v = cli(['verify', join(dir, 'nodes', 'court', 'data')]);
+    assert.equal(v.status, 0, v.stdout);
+  });
+});
