@@ -68,7 +68,25 @@ export function parseCanonicalJson(bytes: Uint8Array): JsonValue {
   return v as JsonValue;
 }
 
-/** Parse JSON bytes this node wrote itself (state values): no canonical-form re-check. */
+const parsedCache = new WeakMap<Uint8Array, JsonValue>();
+
+function deepFreeze(v: JsonValue): JsonValue {
+  if (typeof v === 'object' && v !== null) {
+    for (const child of Object.values(v)) deepFreeze(child);
+    Object.freeze(v);
+  }
+  return v;
+}
+
+/**
+ * Parse JSON bytes this node wrote itself (state values): no canonical-form re-check. The
+ * result is frozen and remembered per byte array, so hot values held in a cache (member
+ * keys, policies) are parsed once; callers must build new objects rather than mutate.
+ */
 export function parseStoredJson(bytes: Uint8Array): JsonValue {
-  return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as JsonValue;
+  const hit = parsedCache.get(bytes);
+  if (hit !== undefined) return hit;
+  const v = deepFreeze(JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as JsonValue);
+  parsedCache.set(bytes, v);
+  return v;
 }

@@ -284,9 +284,10 @@ export class CredenceNode {
     const h = c.head.header;
     this.metrics.height.set(h.height);
     this.metrics.blocks.inc();
+    const byCode = new Map<string, number>();
     c.txs.forEach((t, i) => {
       const res = c.results[i] as TxResult;
-      this.metrics.txs.inc({ code: res.code });
+      byCode.set(res.code, (byCode.get(res.code) ?? 0) + 1);
       this.pending.delete(t.idHex);
       const ws = this.waiters.get(t.idHex);
       if (ws === undefined) return;
@@ -294,6 +295,7 @@ export class CredenceNode {
       const out: SubmitResult = { id: t.idHex, status: 'committed', height: h.height, index: i, code: res.code, value: res.value, events: [...res.events] };
       for (const w of ws) w.resolve(out);
     });
+    for (const [code, n] of byCode) this.metrics.txs.inc({ code }, n);
     this.metrics.pending.set(this.pending.size);
     for (const fn of this.listeners) {
       try {
