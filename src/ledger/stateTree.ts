@@ -5,10 +5,11 @@
 // Storage (deviates from a "state(key, value, bucket, leaf) + index(bucket, key)" layout on
 // purpose: re-reading ~15 index rows per dirty bucket cost ~25 ms per 2,000-write block at
 // 1M keys; one blob row per bucket costs a few ms and the state table needs no second index):
-//   state (key PRIMARY KEY, value)                 — what get() reads
-//   state_bucket (bucket PRIMARY KEY, hash)        — only non-empty buckets; read at open
-//   state_bucket_entries (bucket PRIMARY KEY, entries) — the bucket's sorted
-//       [u16be keyLen | key bytes | 32-byte leaf]*, what a dirty bucket is rehashed from
+//   state (key PRIMARY KEY, value) WITHOUT ROWID   — what get() reads
+//   state_bucket (bucket PRIMARY KEY, hash, entries) — only non-empty buckets; `hash` is read
+//       at open (it precedes the blob, so the scan skips the entries' overflow pages);
+//       `entries` is the bucket's sorted [u16be keyLen | key bytes | 32-byte leaf]*, what a
+//       dirty bucket is rehashed from. One upsert per dirty bucket.
 //
 // ATOMICITY CONTRACT. applyWrites() must run inside the caller's better-sqlite3 transaction
 // (it asserts so) together with the block insert, and it updates the in-memory tree just
@@ -44,12 +45,11 @@ const BUCKET_PREFIX = 0x03;
 const NODE_PREFIX = 0x01;
 
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS state_bucket (bucket INTEGER PRIMARY KEY, hash BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS state_bucket_entries (bucket INTEGER PRIMARY KEY, entries BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS state_bucket (bucket INTEGER PRIMARY KEY, hash BLOB NOT NULL, entries BLOB NOT NULL);
 `;
 
-/** One key of a bucket, as held in state_bucket_entries. */
+/** One key of a bucket, as held in state_bucket.entries. */
 interface Entry {
   keyBytes: Buffer;
   leaf: Uint8Array;
@@ -87,11 +87,11 @@ export class StateTree {
       get: db.prepare<[string], Buffer>('SELECT value FROM state WHERE key = ?').pluck(),
       put: db.prepare('INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
       del: db.prepare('DELETE FROM state WHERE key = ?'),
-      entries: db.prepare<[number], Buffer>('SELECT entries FROM state_bucket_entries WHERE bucket = ?').pluck(),
-      putEntries: db.prepare('INSERT INTO state_bucket_entries (bucket, entries) VALUES (?, ?) ON CONFLICT(bucket) DO UPDATE SET entries = excluded.entries'),
-      delEntries: db.prepare('DELETE FROM state_bucket_entries WHERE bucket = ?'),
-      putHash: db.prepare('INSERT INTO state_bucket (bucket, hash) VALUES (?, ?) ON CONFLICT(bucket) DO UPDATE SET hash = excluded.hash'),
-      delHash: db.prepare('DELETE FROM state_bucket WHERE bucket = ?'),
+      entries: db.prepare<[number], Buffer>('SELECT entries FROM state_bucket WHERE bucket = ?').pluck(),
+      putBucket: db.prepare(
+        'INSERT INTO state_bucket (bucket, hash, entries) VALUES (?, ?, ?) ON CONFLICT(bucket) DO UPDATE SET hash = excluded.hash, entries = excluded.entries',
+      ),
+      delBucket: db.prepare('DELETE FROM state_bucket WHERE bucket = ?'),
       allHashes: db.prepare<[], [number, Buffer]>('SELECT bucket, hash FROM state_bucket').raw(),
     };
   }
@@ -226,13 +226,11 @@ export class StateTree {
       const entries = mergeEntries(this.readEntries(bucket), ops);
       let bucketHash: Uint8Array;
       if (entries.length === 0) {
-        this.stmts.delEntries.run(bucket);
-        this.stmts.delHash.run(bucket);
+        this.stmts.delBucket.run(bucket);
         bucketHash = this.emptyBucket;
       } else {
         bucketHash = this.hashBucket(entries);
-        this.stmts.putEntries.run(bucket, encodeEntries(entries));
-        this.stmts.putHash.run(bucket, bucketHash);
+        this.stmts.putBucket.run(bucket, bucketHash, encodeEntries(entries));
       }
       this.stageNode(B + bucket, bucketHash);
     }

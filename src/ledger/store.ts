@@ -9,6 +9,7 @@ import { decodeBlock, decodeHeader, encodeBlock, encodeHeader, headerHash } from
 import type { HashFn } from '../codec/tx.js';
 import { bytesEqual, toHex } from '../util/bytes.js';
 import { CredenceError, Codes, assert } from '../util/errors.js';
+import { IdFilter } from './idFilter.js';
 import { StateTree } from './stateTree.js';
 
 export interface TxLocation {
@@ -50,6 +51,7 @@ export class ChainStore {
   readonly state: StateTree;
   private headCache: StoredHead | undefined;
   private readonly stmts;
+  private readonly ids = new IdFilter();
 
   private constructor(
     readonly db: Database.Database,
@@ -71,8 +73,11 @@ export class ChainStore {
       hasTx: db.prepare('SELECT 1 FROM txs WHERE id = ?').pluck(),
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
       setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+      allIds: db.prepare('SELECT id FROM txs').pluck(),
+      countIds: db.prepare('SELECT COUNT(*) FROM txs').pluck(),
     };
     this.headCache = this.readHead();
+    this.rebuildIdFilter();
   }
 
   /** Open (or create) the chain database at `path`. */
@@ -159,8 +164,15 @@ export class ChainStore {
     return row === undefined ? undefined : { height: row.height, index: row.idx, code: row.code };
   }
 
+  /** Is this transaction id committed? The Bloom filter answers most "no"s without SQLite. */
   hasTx(id: Uint8Array): boolean {
-    return this.stmts.hasTx.get(id) !== undefined;
+    return this.ids.mightHave(id) && this.stmts.hasTx.get(id) !== undefined;
+  }
+
+  private rebuildIdFilter(): void {
+    const n = this.stmts.countIds.get() as number;
+    this.ids.reset(Math.max(1 << 20, n * 2));
+    for (const id of this.stmts.allIds.iterate() as Iterable<Uint8Array>) this.ids.add(id);
   }
 
   /**
@@ -199,6 +211,10 @@ export class ChainStore {
     }
     assert(head !== undefined, 'commit produced a head');
     this.headCache = head;
+    c.txIds.forEach((id, i) => {
+      if (c.codes[i] !== REPLAYED_CODE) this.ids.add(id);
+    });
+    if (this.ids.full) this.rebuildIdFilter();
     return head;
   }
 }
