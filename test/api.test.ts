@@ -507,6 +507,15 @@ describe('REST API on a 2-org network', () => {
     assert.equal(revote.code, 'ALREADY_VOTED');
   });
 
+  it('reads back (with a proof) a kv value stored under a 128-character key', async () => {
+    const k = 'L'.repeat(128);
+    const [r] = await committed(c1, [await c1.signTx(put(k, 'long'))]);
+    assert.equal(r?.code, 'OK');
+    const s = await c1.state(`kv/org1/${k}`, true);
+    assert.equal(s.value, 'long');
+    assert.equal(verifyProof(hash, s.proof as unknown as ProofJson).ok, true);
+  });
+
   it("the follower converges: org2's head equals org1's after the writes", async () => {
     const i1 = await c1.info();
     const i2 = await eventually('follower catch-up', async () => {

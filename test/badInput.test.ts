@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { request as httpRequest } from 'node:http';
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import type { SubmitResult } from '../src/codec/api.js';
@@ -103,13 +104,10 @@ function postJson(i: number, body: unknown): Promise<Answer> {
 
 /**
  * A submit answer to bad input: a coded 4xx, or 200 with every transaction rejected with a
- * code. Returns the rejection codes (empty for a 4xx).
+ * code. Returns the rejection codes (or the one code of a 4xx).
  */
 function assertRefused(a: Answer): string[] {
-  if (a.status !== 200) {
-    assertCoded(a, SUBMIT_ERROR_CODES);
-    return [];
-  }
+  if (a.status !== 200) return [assertCoded(a, SUBMIT_ERROR_CODES)];
   const results = (a.json as { results?: SubmitResult[] }).results;
   assert.ok(Array.isArray(results) && results.length > 0, JSON.stringify(a.json));
   for (const r of results) {
@@ -200,19 +198,28 @@ describe('bad input over the REST API (2 orgs)', () => {
     it('random, truncated, extended and garbage-field batches are refused with codes', async () => {
       const valid = encodeTxBatch([await c1.signTx(put(key('never'), 1))]);
       const memberKey = signer1.publicKey;
+      // Transactions that decode, with each field valid most of the time, so that inputs reach
+      // every admission check (chain, expiry, membership, signature), not only the decoder.
+      const mostly = <T>(valid: fc.Arbitrary<T>, other: fc.Arbitrary<T>) => fc.oneof({ arbitrary: valid, weight: 5 }, { arbitrary: other, weight: 1 });
       const structured = fc
         .record({
-          chainId: fc.oneof(fc.constant(net.layout.chainId), fc.string({ maxLength: 70 })),
-          signer: fc.oneof(fc.constant(memberKey), fc.uint8Array({ maxLength: 40 })),
+          chainId: mostly(fc.constant(net.layout.chainId), fc.string({ maxLength: 70 })),
+          signer: mostly(fc.constant(memberKey), fc.oneof(fc.constant(outsider.publicKey), fc.uint8Array({ maxLength: 40 }))),
           nonce: fc.nat(),
-          expiresIn: fc.oneof(fc.integer({ min: -HOUR_MS, max: 2 * HOUR_MS }), fc.constant(5 * 60 * 1000)),
-          contract: fc.oneof(fc.constantFrom('kv', 'gov'), fc.string({ maxLength: 70 })),
-          method: fc.oneof(fc.constantFrom('put', 'del', 'vote'), fc.string({ maxLength: 70 })),
-          args: fc.oneof(
-            fc.jsonValue({ maxDepth: 3 }).map((v) => canonicalJsonBytes(JSON.parse(JSON.stringify(v)) ?? null)),
-            fc.uint8Array({ maxLength: 40 }),
+          expiresIn: mostly(
+            fc.integer({ min: 60_000, max: 30 * 60_000 }),
+            fc.oneof(fc.integer({ min: -HOUR_MS, max: -1000 }), fc.integer({ min: HOUR_MS + 60_000, max: 3 * HOUR_MS })),
           ),
-          signature: fc.uint8Array({ minLength: 0, maxLength: 80 }),
+          contract: mostly(fc.constantFrom('kv', 'gov', 'nope'), fc.string({ maxLength: 70 })),
+          method: mostly(fc.constantFrom('put', 'del', 'vote'), fc.string({ maxLength: 70 })),
+          args: mostly(
+            fc.record({ key: fc.stringMatching(/^[a-z]{1,8}$/), value: fc.nat() }).map(({ key: k, value }) => canonicalJsonBytes({ key: k, value })),
+            fc.oneof(
+              fc.jsonValue({ maxDepth: 3 }).map((v) => new TextEncoder().encode(JSON.stringify(v))),
+              fc.uint8Array({ maxLength: 40 }),
+            ),
+          ),
+          signature: mostly(fc.uint8Array({ minLength: 64, maxLength: 64 }), fc.uint8Array({ maxLength: 80 })),
         })
         .map((t) => encodeTx({ ...t, expiresAt: Math.max(0, Date.now() + t.expiresIn) }));
       const arb = fc.oneof(
@@ -232,7 +239,8 @@ describe('bad input over the REST API (2 orgs)', () => {
       );
       await assertUnchanged(before);
       // The generators reach deep into admission, not only the decoder.
-      for (const code of ['MALFORMED', 'BAD_SIGNATURE', 'WRONG_CHAIN', 'FORBIDDEN']) assert.ok(seen.has(code), `never saw ${code}: ${[...seen]}`);
+      for (const code of ['MALFORMED', 'TOO_LARGE', 'BAD_SIGNATURE', 'WRONG_CHAIN', 'FORBIDDEN', 'TX_EXPIRED', 'TX_EXPIRY_TOO_FAR'])
+        assert.ok(seen.has(code), `never saw ${code}: ${[...seen]}`);
     });
 
     it('no single-bit flip of a valid signed transaction is accepted (exhaustive)', async () => {
@@ -369,11 +377,14 @@ describe('bad input over the REST API (2 orgs)', () => {
   });
 
   describe('request limits and body forms', () => {
-    it('a body over bodyBytesMax (16 MiB) is 413 TOO_LARGE', async () => {
+    it('a body over bodyBytesMax (16 MiB) is 413 TOO_LARGE, declared or streamed', async () => {
       const before = await snapshot();
       const big = new Uint8Array(16 * 1024 * 1024 + 1);
-      assertCoded(await postBinary(0, big), ['TOO_LARGE'], 413);
-      assertCoded(await http(0, 'POST', '/v1/transactions', { body: big, contentType: 'application/json' }), ['TOO_LARGE'], 413);
+      for (const contentType of ['application/octet-stream', 'application/json']) {
+        for (const declareLength of [true, false]) {
+          assertCoded(await streamBody(0, '/v1/transactions', contentType, big, declareLength), ['TOO_LARGE'], 413);
+        }
+      }
       await assertUnchanged(before);
     });
 
@@ -406,7 +417,7 @@ describe('bad input over the REST API (2 orgs)', () => {
       await assertUnchanged(before);
     });
 
-    it('bad wait parameters are refused before anything is admitted', { todo: 'server.ts submit() admits the batch before it parses timeoutMs' }, async () => {
+    it('bad wait parameters are refused before anything is admitted', async () => {
       const tx = await c1.signTx(put(key('wait'), 1));
       const before = await snapshot();
       assertCoded(await postBinary(0, encodeTxBatch([tx]), '?wait=true&timeoutMs=0'), ['MALFORMED'], 400);
@@ -490,10 +501,8 @@ describe('bad input over the REST API (2 orgs)', () => {
       assertCoded(await http(0, 'GET', '/v1/blocks/zz'), ['MALFORMED'], 400);
       assertCoded(await http(0, 'GET', '/v1/blocks/-1'), ['MALFORMED'], 400);
       assertCoded(await http(0, 'GET', '/v1/blocks/LATEST'), ['MALFORMED'], 400);
-      assertCoded(await http(0, 'GET', `/v1/state/${'k'.repeat(257)}`), ['TOO_LARGE'], 413);
-      assertCoded(await http(0, 'GET', `/v1/state/${encodeURIComponent('é'.repeat(129))}?proof=true`), ['TOO_LARGE'], 413);
       assertCoded(await http(0, 'GET', '/v1/state/a%00b?proof=true'), ['MALFORMED'], 400);
-      assert.equal((await http(0, 'GET', `/v1/state/${'k'.repeat(256)}`)).status, 200);
+      assertCoded(await http(0, 'GET', '/v1/state/?proof=true'), ['MALFORMED'], 400);
       assertCoded(await http(0, 'GET', '/v1/nope'), ['NOT_FOUND'], 404);
       assertCoded(await http(0, 'DELETE', '/v1/info'), ['NOT_FOUND'], 404);
       assertCoded(await http(0, 'GET', '/v1/events?from=x'), ['MALFORMED'], 400);
@@ -531,7 +540,15 @@ describe('bad input over the REST API (2 orgs)', () => {
     });
 
     it('arbitrary path parameters get 200 or a coded 4xx, never 5xx (property)', async () => {
-      const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 300 }), hexString(0, 70), fc.nat().map(String), fc.string({ maxLength: 10 }));
+      // At most 100 characters: longer parameters hit the known maxParamLength bug (todo below).
+      const text = fc.oneof(
+        fc.string({ unit: 'binary', maxLength: 50 }),
+        fc.string({ unit: 'grapheme-ascii', minLength: 60, maxLength: 100 }),
+        hexString(0, 70),
+        hexString(64, 64),
+        fc.nat().map(String),
+        fc.string({ maxLength: 10 }),
+      );
       const route = fc.constantFrom('/v1/blocks/', '/v1/transactions/', '/v1/state/', 'proof', 'stateproof');
       const before = await snapshot();
       await fc.assert(
@@ -548,9 +565,14 @@ describe('bad input over the REST API (2 orgs)', () => {
       await assertUnchanged(before);
     });
 
-    it('a bad percent-encoding in the path is a coded MALFORMED error', {
-      todo: 'Fastify answers FST_ERR_BAD_URL in its own shape, not {code: MALFORMED, message, details}',
-    }, async () => {
+    it('a state key over 256 bytes is 413 TOO_LARGE (and one of 101-256 bytes is no error)', async () => {
+      assertCoded(await http(0, 'GET', `/v1/state/${'k'.repeat(257)}`), ['TOO_LARGE'], 413);
+      assertCoded(await http(0, 'GET', `/v1/state/${encodeURIComponent('é'.repeat(129))}?proof=true`), ['TOO_LARGE'], 413);
+      assert.equal((await http(0, 'GET', `/v1/state/${'k'.repeat(256)}`)).status, 200);
+      assert.equal((await http(0, 'GET', `/v1/state/${'k'.repeat(101)}?proof=true`)).status, 200);
+    });
+
+    it('a bad percent-encoding in the path is a coded MALFORMED error', async () => {
       for (const path of ['/v1/state/%ff', '/v1/blocks/%', '/v1/transactions/%E0%A4%A']) {
         const a = await http(0, 'GET', path);
         assertCoded(a, ['MALFORMED'], 400);
@@ -558,7 +580,7 @@ describe('bad input over the REST API (2 orgs)', () => {
       }
     });
 
-    it('an over-long request line is a coded JSON error', { todo: "Node's header limit answers 431 without a code" }, async () => {
+    it('an over-long request line is a coded JSON error', async () => {
       const a = await http(0, 'GET', `/v1/state/${'a'.repeat(20_000)}`);
       assertCoded(a, ['TOO_LARGE']);
     });
@@ -611,6 +633,56 @@ describe('bad input over the REST API (2 orgs)', () => {
     await waitFollower(await snapshot());
   });
 });
+
+/**
+ * POST a large body with node:http: with a declared content-length (headers only), or
+ * chunked, stopping as soon as the node answers. A server may answer 413 and close the
+ * connection before a client like fetch has finished sending, so fetch cannot test this.
+ */
+function streamBody(i: number, path: string, contentType: string, body: Uint8Array, declareLength: boolean): Promise<Answer> {
+  const node = net.layout.nodes[i];
+  assert.ok(node);
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    const req = httpRequest(`${node.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': contentType, ...(declareLength ? { 'content-length': String(body.byteLength) } : {}) },
+      timeout: 30_000,
+    });
+    req.on('response', (res) => {
+      answered = true;
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        try {
+          resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) });
+        } catch {
+          reject(new Error(`answer ${res.statusCode} is not JSON: ${text.slice(0, 120)}`));
+        }
+        req.destroy();
+      });
+    });
+    req.on('error', (e) => {
+      if (!answered) reject(e);
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer in time')));
+    // With a declared length the node answers from the header alone: send no body at all.
+    if (declareLength) {
+      req.flushHeaders();
+      return;
+    }
+    const chunk = 256 * 1024;
+    const write = async () => {
+      for (let off = 0; off < body.byteLength && !answered && !req.destroyed; off += chunk) {
+        if (!req.write(body.subarray(off, off + chunk))) await new Promise((r) => req.once('drain', r));
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      if (!answered && !req.destroyed) req.end();
+    };
+    write().catch(reject);
+  });
+}
 
 async function signedHeaders(method: string, path: string, body: Uint8Array): Promise<Record<string, string>> {
   const time = Date.now();

@@ -44,7 +44,27 @@ function idParam(v: unknown): Uint8Array {
 
 export function buildApi(node: CredenceNode): FastifyInstance {
   const limits = node.config.limits;
-  const app = Fastify({ bodyLimit: limits.bodyBytesMax, logger: false, return503OnClosing: true });
+  const app = Fastify({
+    bodyLimit: limits.bodyBytesMax,
+    logger: false,
+    return503OnClosing: true,
+    // State keys are up to 256 bytes, so up to 768 characters once percent-encoded.
+    maxParamLength: 1024,
+    frameworkErrors: (err, _req, reply) => sendError(reply, new CredenceError(Codes.MALFORMED, `bad request: ${err.message}`)),
+    // Errors Node's HTTP parser raises before Fastify sees a request (e.g. headers too large).
+    clientErrorHandler: (err, socket) => {
+      const tooLarge = (err as { code?: string }).code === 'HPE_HEADER_OVERFLOW';
+      const body = JSON.stringify({
+        code: tooLarge ? Codes.TOO_LARGE : Codes.MALFORMED,
+        message: tooLarge ? 'request line or headers are too large' : 'malformed HTTP request',
+        details: {},
+      });
+      const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      if (socket.writable) {
+        socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      }
+    },
+  });
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (req, body, done) => {
@@ -149,11 +169,13 @@ function batchFromBody(node: CredenceNode, req: FastifyRequest): Uint8Array[] {
 
 async function submit(node: CredenceNode, req: FastifyRequest): Promise<{ results: SubmitResult[] }> {
   const q = req.query as { wait?: string; timeoutMs?: string };
+  // Check every parameter before admitting anything: a refused request must change nothing.
+  if (q.wait !== undefined && q.wait !== 'true' && q.wait !== 'false') throw new CredenceError(Codes.MALFORMED, 'wait must be true or false');
+  const timeoutMs = intParam(q.timeoutMs, 'timeoutMs', 1, node.config.limits.waitMsMax, 30_000);
   const txs = batchFromBody(node, req);
   if (txs.length === 0) throw new CredenceError(Codes.MALFORMED, 'batch is empty');
   const admitted = await node.admit(txs);
   if (q.wait !== 'true') return { results: admitted };
-  const timeoutMs = intParam(q.timeoutMs, 'timeoutMs', 1, node.config.limits.waitMsMax, 30_000);
   return { results: await node.waitFor(admitted, timeoutMs) };
 }
 

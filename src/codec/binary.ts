@@ -5,7 +5,9 @@
 import { CredenceError, Codes } from '../util/errors.js';
 
 const textEncoder = new TextEncoder();
-const textDecoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is content, not a marker; dropping it would let two
+// encodings decode to the same value.
+const textDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export class Writer {
   private buf: Buffer;

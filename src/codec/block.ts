@@ -26,7 +26,7 @@ export interface BlockHeader {
   /** Block time in ms since epoch, set by ordering; never decreases. */
   readonly time: number;
   readonly txCount: number;
-  /** Merkle root over the transaction ids, in block order. */
+  /** Merkle root over the signed transaction encodings, in block order. */
   readonly txRoot: Uint8Array;
   /** Root of the authenticated state after executing this block. */
   readonly stateRoot: Uint8Array;

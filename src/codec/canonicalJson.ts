@@ -25,10 +25,10 @@ function write(v: unknown, depth: number, out: string[]): void {
     out.push(JSON.stringify(v));
   } else if (Array.isArray(v)) {
     out.push('[');
-    v.forEach((item, i) => {
+    for (let i = 0; i < v.length; i++) {
       if (i > 0) out.push(',');
-      write(item, depth + 1, out);
-    });
+      write(v[i], depth + 1, out);
+    }
     out.push(']');
   } else if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
     const keys = Object.keys(v as object).sort();
@@ -56,8 +56,15 @@ export function canonicalJsonBytes(v: unknown): Uint8Array {
 }
 
 /** Parse bytes that must already be canonical; anything else is MALFORMED. */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 export function parseCanonicalJson(bytes: Uint8Array): JsonValue {
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  let text: string;
+  try {
+    text = strictUtf8.decode(bytes);
+  } catch (e) {
+    throw new CredenceError(Codes.MALFORMED, 'JSON is not valid UTF-8', {}, e);
+  }
   let v: unknown;
   try {
     v = JSON.parse(text);

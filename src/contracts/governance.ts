@@ -21,11 +21,14 @@ export interface Proposal {
   readonly createdAt: number;
   readonly deadline: number;
   readonly votes: Record<string, boolean>;
-  readonly status: 'open' | 'passed' | 'rejected';
+  readonly status: 'open' | 'passed' | 'rejected' | 'failed';
+  /** Why a proposal that won its vote could not be applied (e.g. KEY_IN_USE). */
+  readonly failure?: string;
 }
 
 const POLICY_NAMES: readonly string[] = ['txTtlMaxMs', 'proposalTtlMs'];
 const ORG_ID_RE = /^[a-z][a-z0-9-]{0,31}$/;
+const KEY_HEX_LENGTHS: readonly number[] = [64, 130];
 
 function bad(message: string): never {
   throw new ContractError('BAD_PROPOSAL', message);
@@ -40,7 +43,9 @@ function checkNewOrg(ctx: ContractContext, o: unknown): OrgSpec {
   if (!Array.isArray(org.roles) || !org.roles.every((r) => (ROLES as readonly string[]).includes(r))) bad('unknown role');
   if (!Array.isArray(org.keys) || org.keys.length === 0 || org.keys.length > 64) bad('organization needs 1 to 64 keys');
   for (const k of org.keys) {
-    if (typeof k !== 'string' || fromHexStrict(k) === undefined) bad('keys must be lowercase hex');
+    if (typeof k !== 'string' || fromHexStrict(k) === undefined || !KEY_HEX_LENGTHS.includes(k.length)) {
+      bad('keys must be raw public keys in lowercase hex (32 bytes Ed25519 or 65 bytes SM2)');
+    }
     if (ctx.get(Keys.key(k)) !== undefined) throw new ContractError('KEY_IN_USE', 'a key is already registered');
   }
   return { id: org.id, name: org.name, roles: [...org.roles], keys: [...org.keys] };
@@ -107,11 +112,27 @@ function tally(ctx: ContractContext, p: Proposal): Proposal['status'] {
   return 'open';
 }
 
+/**
+ * A change is checked again when it passes: another proposal may have passed meanwhile
+ * (the same key or org id added, the last other org removed). Returns a refusal code.
+ */
+function stillValid(ctx: ContractContext, change: Change): string | undefined {
+  try {
+    checkChange(ctx, change as unknown as JsonValue);
+    return undefined;
+  } catch (e) {
+    if (e instanceof ContractError) return e.code;
+    throw e;
+  }
+}
+
 function record(ctx: ContractContext, p: Proposal): Proposal {
-  const status = tally(ctx, p);
-  const next = { ...p, status };
+  let status = tally(ctx, p);
+  const failure = status === 'passed' ? stillValid(ctx, p.change) : undefined;
+  if (failure !== undefined) status = 'failed';
+  const next: Proposal = { ...p, status, ...(failure === undefined ? {} : { failure }) };
   ctx.put(Keys.proposal(p.id), next as unknown as JsonValue);
-  if (status !== 'open') ctx.emit(status, { proposalId: p.id });
+  if (status !== 'open') ctx.emit(status, { proposalId: p.id, ...(failure === undefined ? {} : { failure }) });
   if (status === 'passed') apply(ctx, p.change);
   return next;
 }

@@ -9,6 +9,9 @@ import { type JsonValue, canonicalJsonBytes, parseStoredJson } from '../codec/ca
 import type { DecodedTx } from '../codec/tx.js';
 import { REPLAYED_CODE } from '../ledger/store.js';
 import { toHex } from '../util/bytes.js';
+import { BLOCK_LIMITS } from '../codec/block.js';
+import { TX_LIMITS } from '../codec/tx.js';
+import { stateKeyBytes } from '../ledger/stateProof.js';
 import { CredenceError } from '../util/errors.js';
 
 export const EXEC_LIMITS = {
@@ -111,6 +114,7 @@ class TxContext implements ContractContext {
 
   private write(key: string, value: Uint8Array | undefined): void {
     if (Buffer.byteLength(key) > EXEC_LIMITS.keyBytesMax) throw new ContractError('KEY_TOO_LARGE', 'state key too long');
+    if (stateKeyBytes(key) === undefined) throw new ContractError('BAD_STATE_KEY', 'state keys are 1-256 bytes of valid UTF-8 without NUL');
     if (!this.writes.has(key) && this.writes.size >= EXEC_LIMITS.writesPerTxMax) {
       throw new ContractError('TOO_MANY_WRITES', `a transaction may write at most ${EXEC_LIMITS.writesPerTxMax} keys`);
     }
@@ -119,6 +123,9 @@ class TxContext implements ContractContext {
 
   emit(name: string, data: JsonValue): void {
     if (this.events.length >= EXEC_LIMITS.eventsPerTxMax) throw new ContractError('TOO_MANY_EVENTS', 'too many events');
+    // Checked here, per transaction, so a bad event refuses its transaction, not the block.
+    if (Buffer.byteLength(name) > TX_LIMITS.nameBytesMax) throw new ContractError('EVENT_TOO_LARGE', 'event name too long');
+    if (canonicalJsonBytes(data).byteLength > BLOCK_LIMITS.eventBytesMax) throw new ContractError('EVENT_TOO_LARGE', 'event data too large');
     this.events.push({ contract: this.contract, name, data });
   }
 }
@@ -166,7 +173,7 @@ export class Executor {
     const ctx = new TxContext(block, t.idHex, toHex(t.tx.signer), contract.name, read, blockWrites);
     try {
       const value = method(ctx, t.args) ?? null;
-      canonicalJsonBytes(value);
+      if (canonicalJsonBytes(value).byteLength > TX_LIMITS.argsBytesMax) throw new ContractError('VALUE_TOO_LARGE', 'return value too large');
       for (const [k, v] of ctx.writes) blockWrites.set(k, v);
       return { code: OK, events: ctx.events, value };
     } catch (e) {

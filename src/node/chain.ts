@@ -46,7 +46,12 @@ export class Chain {
   /** Open the chain database in `path`, creating block 0 from the genesis if it is new. */
   static open(path: string, genesis: Genesis, suite: CryptoSuite, onFault?: (e: unknown, where: string) => void): Chain {
     const store = ChainStore.open(path, (d) => suite.hash(d));
-    return new Chain(store, genesis, suite, onFault);
+    try {
+      return new Chain(store, genesis, suite, onFault);
+    } catch (e) {
+      store.close();
+      throw e;
+    }
   }
 
   private initGenesis(): void {

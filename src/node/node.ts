@@ -131,7 +131,7 @@ export class CredenceNode {
   // ---- admission -------------------------------------------------------------------------
 
   /** Check a transaction at the door; throws a coded error if it must not be ordered. */
-  private screen(bytes: Uint8Array, now: number, ttlMaxMs: number, seen: Set<string>): DecodedTx {
+  private screen(bytes: Uint8Array, now: number, ttlMaxMs: number): DecodedTx {
     const d = decodeTx(this.chain.hash, bytes);
     if (d.tx.chainId !== this.opts.genesis.chainId) {
       throw new CredenceError(Codes.WRONG_CHAIN, `transaction is for chain "${d.tx.chainId.slice(0, 64)}", this is "${this.opts.genesis.chainId}"`);
@@ -140,13 +140,12 @@ export class CredenceNode {
     if (d.tx.expiresAt - now > ttlMaxMs) {
       throw new CredenceError(Codes.TX_EXPIRY_TOO_FAR, `expiry is more than ${ttlMaxMs} ms ahead; use a shorter validity`);
     }
-    if (seen.has(d.idHex) || this.pending.has(d.idHex) || this.chain.store.hasTx(d.id)) {
+    if (this.pending.has(d.idHex) || this.chain.store.hasTx(d.id)) {
       throw new CredenceError(Codes.TX_REPLAYED, 'this transaction was already submitted');
     }
     if (d.tx.signer.byteLength !== this.opts.suite.publicKeyBytes || !this.isMemberKey(toHex(d.tx.signer))) {
       throw new CredenceError(Codes.FORBIDDEN, 'the signer is not a key of a member organization');
     }
-    seen.add(d.idHex);
     return d;
   }
 
@@ -159,11 +158,12 @@ export class CredenceNode {
     const now = this.now();
     const ttlMaxMs = readPolicies(this.chain.read).txTtlMaxMs;
     const results: SubmitResult[] = new Array(txs.length);
-    const seen = new Set<string>();
     const candidates: { i: number; d: DecodedTx }[] = [];
     txs.forEach((bytes, i) => {
       try {
-        candidates.push({ i, d: this.screen(bytes, now, ttlMaxMs, seen) });
+        // Duplicates inside one batch are caught after signature checks (pending set), so a
+        // forged copy cannot shadow the genuine transaction.
+        candidates.push({ i, d: this.screen(bytes, now, ttlMaxMs) });
       } catch (e) {
         results[i] = this.rejection(null, e);
       }

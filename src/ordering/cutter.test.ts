@@ -50,9 +50,25 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc
       lastTime: fc.integer({ min: 0, max: 1_000_000 }),
       raw: fc.array(
         fc.oneof(
-          { weight: 3, arbitrary: fc.record({ kind: fc.constant('txs' as const), time: fc.integer({ min: 0, max: 2_000_000 }), sizes: fc.array(fc.integer({ min: 1, max: 120 }), { maxLength: 6 }) }, { noNullPrototype: true }) },
+          {
+            weight: 3,
+            arbitrary: fc.record(
+              {
+                kind: fc.constant('txs' as const),
+                time: fc.integer({ min: 0, max: 2_000_000 }),
+                sizes: fc.array(fc.integer({ min: 1, max: 120 }), { maxLength: 6 }),
+              },
+              { noNullPrototype: true },
+            ),
+          },
           // Marker heights near the start, so some hit the open block and some do not.
-          { weight: 2, arbitrary: fc.record({ kind: fc.constant('cut' as const), time: fc.integer({ min: 0, max: 2_000_000 }), dh: fc.integer({ min: -1, max: 12 }) }, { noNullPrototype: true }) },
+          {
+            weight: 2,
+            arbitrary: fc.record(
+              { kind: fc.constant('cut' as const), time: fc.integer({ min: 0, max: 2_000_000 }), dh: fc.integer({ min: -1, max: 12 }) },
+              { noNullPrototype: true },
+            ),
+          },
         ),
         { maxLength: 40 },
       ),
@@ -61,10 +77,9 @@ const scenarioArb: fc.Arbitrary<Scenario> = fc
   )
   .map(({ blockTxMax, blockBytesMax, nextHeight, lastTime, raw }) => {
     let seq = 0;
-    const log = (raw as RawEntry[]).map((e): LogEntry =>
-      e.kind === 'txs'
-        ? { kind: 'txs', time: e.time, txs: e.sizes.map((s) => fakeTx(seq++, s)) }
-        : { kind: 'cut', time: e.time, height: nextHeight + e.dh },
+    const log = (raw as RawEntry[]).map(
+      (e): LogEntry =>
+        e.kind === 'txs' ? { kind: 'txs', time: e.time, txs: e.sizes.map((s) => fakeTx(seq++, s)) } : { kind: 'cut', time: e.time, height: nextHeight + e.dh },
     );
     return { params: { blockTxMax, blockBytesMax, cutTimeoutMs: 100 }, state: { nextHeight, lastTime }, log };
   });
@@ -124,7 +139,11 @@ describe('BlockCutter properties', () => {
         });
         assert.equal(c.nextHeight, s.state.nextHeight + blocks.length);
         const emitted = blocks.flatMap((b) => b.txs.map((t) => t.idHex));
-        assert.deepEqual(emitted, pushed.slice(0, emitted.length).map((t) => t.idHex), 'every tx once, in log order');
+        assert.deepEqual(
+          emitted,
+          pushed.slice(0, emitted.length).map((t) => t.idHex),
+          'every tx once, in log order',
+        );
         assert.equal(emitted.length + c.openCount, pushed.length);
       }),
       { numRuns: 400, seed: SEED },
