@@ -116,9 +116,18 @@ export interface TxResult {
 }
 
 export function encodeResult(res: TxResult): Uint8Array {
-  const w = new Writer(128).str(res.code).u32(res.events.length);
-  for (const e of res.events) w.str(e.contract).str(e.name).bytes(canonicalJsonBytes(e.data));
-  return w.bytes(canonicalJsonBytes(res.value)).finish();
+  return encodeResultParts(
+    res.code,
+    res.events.map((e) => ({ contract: e.contract, name: e.name, data: canonicalJsonBytes(e.data) })),
+    canonicalJsonBytes(res.value),
+  );
+}
+
+/** The same encoding from parts already in canonical JSON bytes (the executor has them). */
+export function encodeResultParts(code: string, events: readonly { contract: string; name: string; data: Uint8Array }[], value: Uint8Array): Uint8Array {
+  const w = new Writer(128).str(code).u32(events.length);
+  for (const e of events) w.str(e.contract).str(e.name).bytes(e.data);
+  return w.bytes(value).finish();
 }
 
 export function decodeResult(bytes: Uint8Array): TxResult {

@@ -4,7 +4,7 @@
 // commits all its writes or none, and its outcome is a stable result code.
 
 import type { ContractEvent, TxResult } from '../codec/block.js';
-import { encodeResult } from '../codec/block.js';
+import { encodeResultParts } from '../codec/block.js';
 import { type JsonValue, canonicalJsonBytes, parseStoredJson } from '../codec/canonicalJson.js';
 import type { DecodedTx } from '../codec/tx.js';
 import { REPLAYED_CODE } from '../ledger/store.js';
@@ -75,12 +75,21 @@ export interface ExecRules {
 export type RulesOf = (read: StateReader) => ExecRules;
 
 const OK = 'OK';
+const NULL_JSON = canonicalJsonBytes(null);
+
+interface Outcome {
+  readonly result: TxResult;
+  /** The result's canonical encoding (what the results root commits to). */
+  readonly bytes: Uint8Array;
+}
 /** Result code of a transaction whose id was already committed; it is not indexed again. */
 export const REPLAYED = REPLAYED_CODE;
 
 class TxContext implements ContractContext {
   readonly writes = new Map<string, Uint8Array | undefined>();
   readonly events: ContractEvent[] = [];
+  /** Canonical bytes of each event's data, kept so the result is encoded without re-serializing. */
+  readonly eventData: Uint8Array[] = [];
 
   constructor(
     readonly block: BlockInfo,
@@ -125,8 +134,10 @@ class TxContext implements ContractContext {
     if (this.events.length >= EXEC_LIMITS.eventsPerTxMax) throw new ContractError('TOO_MANY_EVENTS', 'too many events');
     // Checked here, per transaction, so a bad event refuses its transaction, not the block.
     if (Buffer.byteLength(name) > TX_LIMITS.nameBytesMax) throw new ContractError('EVENT_TOO_LARGE', 'event name too long');
-    if (canonicalJsonBytes(data).byteLength > BLOCK_LIMITS.eventBytesMax) throw new ContractError('EVENT_TOO_LARGE', 'event data too large');
+    const bytes = canonicalJsonBytes(data);
+    if (bytes.byteLength > BLOCK_LIMITS.eventBytesMax) throw new ContractError('EVENT_TOO_LARGE', 'event data too large');
     this.events.push({ contract: this.contract, name, data });
+    this.eventData.push(bytes);
   }
 }
 
@@ -145,25 +156,23 @@ export class Executor {
   executeBlock(block: BlockInfo, txs: readonly DecodedTx[], read: StateReader, isCommitted: (id: Uint8Array) => boolean): ExecutedBlock {
     const writes: WriteSet = new Map();
     const results: TxResult[] = [];
+    const resultBytes: Uint8Array[] = [];
     const rules = this.rulesOf(read);
     const inBlock = new Set<string>();
     for (const t of txs) {
-      if (inBlock.has(t.idHex) || isCommitted(t.id)) {
-        results.push(this.refusal(REPLAYED));
-        continue;
-      }
+      const out = inBlock.has(t.idHex) || isCommitted(t.id) ? this.refusal(REPLAYED) : this.executeTx(block, rules, t, read, writes);
       inBlock.add(t.idHex);
-      results.push(this.executeTx(block, rules, t, read, writes));
+      results.push(out.result);
+      resultBytes.push(out.bytes);
     }
-    const resultBytes = results.map(encodeResult);
     return { results, resultBytes, codes: results.map((r) => r.code), writes };
   }
 
-  private refusal(code: string): TxResult {
-    return { code, events: [], value: null };
+  private refusal(code: string): Outcome {
+    return { result: { code, events: [], value: null }, bytes: encodeResultParts(code, [], NULL_JSON) };
   }
 
-  private executeTx(block: BlockInfo, rules: ExecRules, t: DecodedTx, read: StateReader, blockWrites: WriteSet): TxResult {
+  private executeTx(block: BlockInfo, rules: ExecRules, t: DecodedTx, read: StateReader, blockWrites: WriteSet): Outcome {
     if (t.tx.expiresAt < block.time) return this.refusal('TX_EXPIRED');
     if (t.tx.expiresAt - block.time > rules.txTtlMaxMs) return this.refusal('TX_EXPIRY_TOO_FAR');
     const contract = this.contracts.get(t.tx.contract);
@@ -173,9 +182,11 @@ export class Executor {
     const ctx = new TxContext(block, t.idHex, toHex(t.tx.signer), contract.name, read, blockWrites);
     try {
       const value = method(ctx, t.args) ?? null;
-      if (canonicalJsonBytes(value).byteLength > TX_LIMITS.argsBytesMax) throw new ContractError('VALUE_TOO_LARGE', 'return value too large');
+      const valueBytes = canonicalJsonBytes(value);
+      if (valueBytes.byteLength > TX_LIMITS.argsBytesMax) throw new ContractError('VALUE_TOO_LARGE', 'return value too large');
       for (const [k, v] of ctx.writes) blockWrites.set(k, v);
-      return { code: OK, events: ctx.events, value };
+      const events = ctx.events.map((e, i) => ({ contract: e.contract, name: e.name, data: ctx.eventData[i] as Uint8Array }));
+      return { result: { code: OK, events: ctx.events, value }, bytes: encodeResultParts(OK, events, valueBytes) };
     } catch (e) {
       if (e instanceof CredenceError) return this.refusal(e.code);
       // A bug in a contract is deterministic, so every node records the same code; the

@@ -9,6 +9,7 @@ import { decodeBlock, decodeHeader, encodeBlock, encodeHeader, headerHash } from
 import type { HashFn } from '../codec/tx.js';
 import { bytesEqual, toHex } from '../util/bytes.js';
 import { CredenceError, Codes, assert } from '../util/errors.js';
+import { WAL_FALLBACK_PAGES, WalCheckpointer } from './checkpointer.js';
 import { IdFilter } from './idFilter.js';
 import { StateTree } from './stateTree.js';
 
@@ -52,6 +53,7 @@ export class ChainStore {
   private headCache: StoredHead | undefined;
   private readonly stmts;
   private readonly ids = new IdFilter();
+  private checkpointer: WalCheckpointer | undefined;
 
   private constructor(
     readonly db: Database.Database,
@@ -81,7 +83,7 @@ export class ChainStore {
   }
 
   /** Open (or create) the chain database at `path`. */
-  static open(path: string, hash: HashFn, opts: { readonly?: boolean } = {}): ChainStore {
+  static open(path: string, hash: HashFn, opts: { readonly?: boolean; backgroundCheckpoint?: boolean } = {}): ChainStore {
     const db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
     if (!opts.readonly) {
       db.pragma('journal_mode = WAL');
@@ -91,10 +93,17 @@ export class ChainStore {
     db.pragma('busy_timeout = 5000');
     // 64 MiB page cache: the tx index and state lookups on the admission path stay in memory.
     db.pragma('cache_size = -65536');
-    return new ChainStore(db, hash);
+    const store = new ChainStore(db, hash);
+    if (opts.backgroundCheckpoint && !opts.readonly && path !== ':memory:') {
+      db.pragma(`wal_autocheckpoint = ${WAL_FALLBACK_PAGES}`);
+      store.checkpointer = new WalCheckpointer(path);
+    }
+    return store;
   }
 
-  close(): void {
+  /** Close the database (and stop the background checkpointer). */
+  async close(): Promise<void> {
+    await this.checkpointer?.close();
     this.db.close();
   }
 

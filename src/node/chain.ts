@@ -44,12 +44,12 @@ export class Chain {
   }
 
   /** Open the chain database in `path`, creating block 0 from the genesis if it is new. */
-  static open(path: string, genesis: Genesis, suite: CryptoSuite, onFault?: (e: unknown, where: string) => void): Chain {
-    const store = ChainStore.open(path, (d) => suite.hash(d));
+  static open(path: string, genesis: Genesis, suite: CryptoSuite, onFault?: (e: unknown, where: string) => void, backgroundCheckpoint = false): Chain {
+    const store = ChainStore.open(path, (d) => suite.hash(d), { backgroundCheckpoint });
     try {
       return new Chain(store, genesis, suite, onFault);
     } catch (e) {
-      store.close();
+      void store.close();
       throw e;
     }
   }
@@ -167,7 +167,7 @@ export class Chain {
     return h === undefined ? undefined : toHex(h);
   }
 
-  close(): void {
-    this.store.close();
+  async close(): Promise<void> {
+    await this.store.close();
   }
 }

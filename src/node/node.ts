@@ -59,8 +59,12 @@ export class CredenceNode {
     this.log = opts.logger ?? silentLogger;
     this.now = opts.now ?? Date.now;
     this.metrics = new NodeMetrics(opts.processMetrics ?? true);
-    this.chain = Chain.open(`${opts.config.dataDir}/chain.db`, opts.genesis, opts.suite, (e, where) =>
-      this.log.error('contract fault', { where, error: String(e) }),
+    this.chain = Chain.open(
+      `${opts.config.dataDir}/chain.db`,
+      opts.genesis,
+      opts.suite,
+      (e, where) => this.log.error('contract fault', { where, error: String(e) }),
+      true,
     );
     this.genesisHashHex = toHex(genesisHash(this.chain.hash, opts.genesis));
     this.pool = new VerifyPool(opts.suite.name, opts.config.verifyThreads === undefined ? {} : { threads: opts.config.verifyThreads });
@@ -104,7 +108,7 @@ export class CredenceNode {
     for (const [id, ws] of this.waiters) for (const w of ws) w.resolve({ id, status: 'pending' });
     this.waiters.clear();
     await this.pool.close();
-    this.chain.close();
+    await this.chain.close();
   }
 
   /** Health: ok, or the reasons it is not. */
@@ -233,8 +237,11 @@ export class CredenceNode {
     const waits = results.map((r) => {
       if (r.status !== 'accepted' || r.id === null) return Promise.resolve(r);
       const id = r.id;
-      const loc = this.chain.store.tx(Buffer.from(id, 'hex'));
-      if (loc !== undefined) return Promise.resolve(this.committedResult(id, loc.height, loc.index));
+      if (!this.pending.has(id)) {
+        // Admitted and no longer pending: already committed (or lost to a restart).
+        const loc = this.chain.store.tx(Buffer.from(id, 'hex'));
+        if (loc !== undefined) return Promise.resolve(this.committedResult(id, loc.height, loc.index));
+      }
       return new Promise<SubmitResult>((resolve) => {
         const list = this.waiters.get(id) ?? [];
         list.push({ resolve });

@@ -96,7 +96,7 @@ export async function verifyDataDir(dir: string, opts: VerifyOptions = {}): Prom
     }
   } finally {
     await pool?.close();
-    replay?.close();
+    await replay?.close();
     db.close();
   }
   return report;
