@@ -3,7 +3,7 @@
 // the reference. Prints a human summary and, last, one JSON line.
 
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,17 @@ export interface LedgerBenchOptions {
 }
 
 const say = (s: string) => process.stderr.write(`${s}\n`);
+
+/** CPU seconds (all threads) a process has used, from /proc on Linux; undefined elsewhere. */
+function cpuSeconds(pid: number | undefined): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    // utime and stime are fields 14 and 15 of stat, i.e. 11 and 12 after "pid (comm) ".
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
 
 export async function runLedgerBench(o: LedgerBenchOptions): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'credence-bench-'));
@@ -59,6 +70,7 @@ export async function runLedgerBench(o: LedgerBenchOptions): Promise<Record<stri
       rateCeiling: Math.min(limit.verifyPerSec, 40_000),
     };
     const script = fileURLToPath(new URL('./ledgerLoad.js', import.meta.url));
+    const nodeCpu0 = cpuSeconds(node.child.pid);
     const child = execFile(process.execPath, [script, JSON.stringify(args)], { maxBuffer: 16 * 1024 * 1024 });
     child.stderr?.pipe(process.stderr);
     const stdout = await new Promise<string>((resolve, reject) => {
@@ -69,6 +81,8 @@ export async function runLedgerBench(o: LedgerBenchOptions): Promise<Record<stri
       child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`load generator exited with ${code}`))));
     });
     const load = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as LoadResult;
+    const nodeCpu1 = cpuSeconds(node.child.pid);
+    const nodeCpuUsPerTx = nodeCpu0 === undefined || nodeCpu1 === undefined ? null : Math.round(((nodeCpu1 - nodeCpu0) * 1e6) / Math.max(1, load.committed));
     const verifyPerSecLimit = Math.round(limit.verifyPerSec);
     return {
       bench: 'ledger',
@@ -86,6 +100,9 @@ export async function runLedgerBench(o: LedgerBenchOptions): Promise<Record<stri
       verifyPerSecLimit,
       ratio: Math.round((load.txPerSec / verifyPerSecLimit) * 1000) / 1000,
       committed: load.committed,
+      nodeCpuUsPerTx,
+      clientCpuUsPerTx: Math.round((load.clientCpuSecSaturated * 1e6) / Math.max(1, load.txPerSec * o.seconds)),
+      rawVerifyUsPerTx: Math.round((1e6 * cores) / verifyPerSecLimit),
       rejected: load.rejected,
       targetThroughputMet: load.txPerSec >= 0.5 * verifyPerSecLimit,
       targetLatencyMet: load.p99Ms <= 500,

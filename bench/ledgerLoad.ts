@@ -35,6 +35,8 @@ export interface LoadResult {
   committed: number;
   rejected: number;
   presignSec: number;
+  /** CPU seconds this client process used during the saturation window. */
+  clientCpuSecSaturated: number;
 }
 
 function percentile(samples: { ms: number; n: number }[], p: number): number {
@@ -116,7 +118,9 @@ export async function runLoad(a: LoadArgs): Promise<LoadResult> {
   const poolA = await presign({ ...job, prefix: 'sat' }, sizeA);
   const presignSec = (performance.now() - ps) / 1000;
   log(`saturating for ${a.warmupSeconds}+${a.saturateSeconds} s (batches of ${a.batch}, ${a.concurrency} in flight)`);
+  const cpu0 = process.cpuUsage();
   const sat = await saturate(client, poolA, a);
+  const cpu = process.cpuUsage(cpu0);
   poolA.length = 0;
   const rate = sat.txPerSec * a.latencyLoadFraction;
   log(`committed ${Math.round(sat.txPerSec)} tx/s; now offering ${Math.round(rate)} tx/s for ${a.latencySeconds} s`);
@@ -132,6 +136,7 @@ export async function runLoad(a: LoadArgs): Promise<LoadResult> {
     committed: sat.lat.reduce((s, x) => s + x.n, 0) + st.lat.reduce((s, x) => s + x.n, 0),
     rejected: sat.rejected + st.rejected,
     presignSec: Math.round(presignSec * 10) / 10,
+    clientCpuSecSaturated: Math.round(((cpu.user + cpu.system) / 1e6) * 10) / 10,
   };
 }
 

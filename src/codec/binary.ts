@@ -9,6 +9,24 @@ const textEncoder = new TextEncoder();
 // encodings decode to the same value.
 const textDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+function isAscii(b: Uint8Array): boolean {
+  for (let i = 0; i < b.length; i++) if ((b[i] as number) > 0x7f) return false;
+  return true;
+}
+
+/**
+ * Strict UTF-8 decode (invalid sequences are MALFORMED, a leading BOM is kept). ASCII, the
+ * common case for names, ids and JSON, takes a fast path: TextDecoder costs ~1 µs a call.
+ */
+export function decodeUtf8(b: Uint8Array): string {
+  if (isAscii(b)) return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+  try {
+    return textDecoder.decode(b);
+  } catch (e) {
+    throw new CredenceError(Codes.MALFORMED, 'string is not valid UTF-8', {}, e);
+  }
+}
+
 export class Writer {
   private buf: Buffer;
   private pos = 0;
@@ -125,12 +143,7 @@ export class Reader {
   }
 
   str(maxBytes: number): string {
-    const b = this.bytes(maxBytes);
-    try {
-      return textDecoder.decode(b);
-    } catch (e) {
-      throw new CredenceError(Codes.MALFORMED, 'string is not valid UTF-8', {}, e);
-    }
+    return decodeUtf8(this.bytes(maxBytes));
   }
 
   end(): void {

@@ -3,6 +3,7 @@
 // depth and size limit. Contract arguments, results and state values use it.
 
 import { CredenceError, Codes } from '../util/errors.js';
+import { decodeUtf8 } from './binary.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [k: string]: JsonValue };
 
@@ -56,15 +57,8 @@ export function canonicalJsonBytes(v: unknown): Uint8Array {
 }
 
 /** Parse bytes that must already be canonical; anything else is MALFORMED. */
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
 export function parseCanonicalJson(bytes: Uint8Array): JsonValue {
-  let text: string;
-  try {
-    text = strictUtf8.decode(bytes);
-  } catch (e) {
-    throw new CredenceError(Codes.MALFORMED, 'JSON is not valid UTF-8', {}, e);
-  }
+  const text = decodeUtf8(bytes);
   let v: unknown;
   try {
     v = JSON.parse(text);

@@ -47,6 +47,8 @@ export interface DecodedTx {
   /** Transaction id = signed digest = hash(unsigned encoding). */
   readonly id: Uint8Array;
   readonly idHex: string;
+  /** The signer's public key in hex (how membership is looked up). */
+  readonly signerHex: string;
   /** Parsed arguments (already checked canonical). */
   readonly args: JsonValue;
 }
@@ -98,7 +100,7 @@ export function decodeTx(hash: HashFn, bytes: Uint8Array): DecodedTx {
   const { tx, unsignedEnd, parsed } = readTxFields(r);
   r.end();
   const id = hash(bytes.subarray(0, unsignedEnd));
-  return { tx, bytes, id, idHex: toHex(id), args: parsed };
+  return { tx, bytes, id, idHex: toHex(id), signerHex: toHex(tx.signer), args: parsed };
 }
 
 /** Decode, sign nothing: build the DecodedTx for a tx object (e.g. one just signed). */

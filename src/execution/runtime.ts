@@ -8,7 +8,6 @@ import { encodeResultParts } from '../codec/block.js';
 import { type JsonValue, canonicalJsonBytes, parseStoredJson } from '../codec/canonicalJson.js';
 import type { DecodedTx } from '../codec/tx.js';
 import { REPLAYED_CODE } from '../ledger/store.js';
-import { toHex } from '../util/bytes.js';
 import { BLOCK_LIMITS } from '../codec/block.js';
 import { TX_LIMITS } from '../codec/tx.js';
 import { stateKeyBytes } from '../ledger/stateProof.js';
@@ -179,7 +178,7 @@ export class Executor {
     if (contract === undefined) return this.refusal('UNKNOWN_CONTRACT');
     const method = Object.hasOwn(contract.methods, t.tx.method) ? contract.methods[t.tx.method] : undefined;
     if (method === undefined) return this.refusal('UNKNOWN_METHOD');
-    const ctx = new TxContext(block, t.idHex, toHex(t.tx.signer), contract.name, read, blockWrites);
+    const ctx = new TxContext(block, t.idHex, t.signerHex, contract.name, read, blockWrites);
     try {
       const value = method(ctx, t.args) ?? null;
       const valueBytes = canonicalJsonBytes(value);

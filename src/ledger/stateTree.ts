@@ -40,6 +40,8 @@ export type { StateProof } from './stateProof.js';
 export const STATE_WRITES_MAX = 1_000_000;
 
 const HASH_BYTES = 32;
+/** Most bucket entries kept decoded in memory (~100 bytes each). */
+const ENTRY_CACHE_MAX = 2_000_000;
 const B = STATE_BUCKETS;
 const BUCKET_PREFIX = 0x03;
 const NODE_PREFIX = 0x01;
@@ -72,6 +74,13 @@ export class StateTree {
   private readonly stage = Buffer.alloc(2 * B * HASH_BYTES);
   private readonly isStaged = new Uint8Array(2 * B);
   private stagedList: number[] = [];
+  /**
+   * Decoded bucket entries, so a dirty bucket is merged without re-reading its row. Holds at
+   * most ENTRY_CACHE_MAX entries in all, then starts again; staged entries join it on commit.
+   */
+  private readonly entryCache = new Map<number, Entry[]>();
+  private entryCacheSize = 0;
+  private readonly stagedEntries = new Map<number, Entry[]>();
   private readonly emptyBucket: Uint8Array;
   private readonly nodeBuf = Buffer.alloc(1 + 2 * HASH_BYTES);
   private bucketBuf = Buffer.alloc(1 + 64 * HASH_BYTES);
@@ -160,6 +169,8 @@ export class StateTree {
    */
   reload(): void {
     this.discardStage();
+    this.entryCache.clear();
+    this.entryCacheSize = 0;
     const n = this.nodes;
     for (let b = 0; b < B; b++) n.set(this.emptyBucket, (B + b) * HASH_BYTES);
     for (const [bucket, hash] of this.stmts.allHashes.iterate()) {
@@ -224,6 +235,7 @@ export class StateTree {
     for (const bucket of dirty) {
       const ops = byBucket.get(bucket) as Op[];
       const entries = mergeEntries(this.readEntries(bucket), ops);
+      this.stagedEntries.set(bucket, entries);
       let bucketHash: Uint8Array;
       if (entries.length === 0) {
         this.stmts.delBucket.run(bucket);
@@ -288,6 +300,8 @@ export class StateTree {
   }
 
   private readEntries(bucket: number): Entry[] {
+    const cached = this.entryCache.get(bucket);
+    if (cached !== undefined) return cached;
     const blob = this.stmts.entries.get(bucket);
     if (blob === undefined) return [];
     const entries = decodeEntries(blob);
@@ -324,11 +338,23 @@ export class StateTree {
       this.isStaged[i] = 0;
     }
     this.stagedList = [];
+    for (const [bucket, entries] of this.stagedEntries) this.cacheEntries(bucket, entries);
+    this.stagedEntries.clear();
+  }
+
+  private cacheEntries(bucket: number, entries: Entry[]): void {
+    if (this.entryCacheSize + entries.length > ENTRY_CACHE_MAX) {
+      this.entryCache.clear();
+      this.entryCacheSize = 0;
+    }
+    this.entryCacheSize += entries.length - (this.entryCache.get(bucket)?.length ?? 0);
+    this.entryCache.set(bucket, entries);
   }
 
   private discardStage(): void {
     for (const i of this.stagedList) this.isStaged[i] = 0;
     this.stagedList = [];
+    this.stagedEntries.clear();
   }
 }
 

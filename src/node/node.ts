@@ -147,7 +147,7 @@ export class CredenceNode {
     if (this.pending.has(d.idHex) || this.chain.store.hasTx(d.id)) {
       throw new CredenceError(Codes.TX_REPLAYED, 'this transaction was already submitted');
     }
-    if (d.tx.signer.byteLength !== this.opts.suite.publicKeyBytes || !this.isMemberKey(toHex(d.tx.signer))) {
+    if (d.tx.signer.byteLength !== this.opts.suite.publicKeyBytes || !this.isMemberKey(d.signerHex)) {
       throw new CredenceError(Codes.FORBIDDEN, 'the signer is not a key of a member organization');
     }
     return d;
