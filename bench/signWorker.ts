@@ -3,7 +3,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { canonicalJsonBytes } from '../src/codec/canonicalJson.js';
-import { encodeTx, txDigest } from '../src/codec/tx.js';
+import { signTx } from '../src/codec/tx.js';
 import { getSuite } from '../src/crypto/suites.js';
 
 export interface SignJob {
@@ -33,7 +33,7 @@ async function main(job: SignJob): Promise<void> {
       method: 'put',
       args: canonicalJsonBytes({ key: `${job.prefix}-${i}`, value: { n: i, note: 'benchmark record' } }),
     };
-    out.push(encodeTx({ ...unsigned, signature: await signer.sign(txDigest((d) => suite.hash(d), unsigned)) }));
+    out.push(await signTx((d) => suite.hash(d), signer, unsigned));
   }
   parentPort?.postMessage(
     out,

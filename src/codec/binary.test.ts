@@ -7,9 +7,8 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { CredenceError } from '../util/errors.js';
 import { Reader, Writer } from './binary.js';
+import { hex, isCode } from '../../test/fixtures.js';
 
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-const isCode = (code: string) => (e: unknown) => e instanceof CredenceError && e.code === code;
 const SEED = 20251121;
 
 type Op =

@@ -23,12 +23,10 @@ import {
 } from './block.js';
 import { canonicalJsonBytes, type JsonValue } from './canonicalJson.js';
 import { TX_LIMITS, type Tx, encodeTx } from './tx.js';
+import { fromHex, hex, isCode } from '../../test/fixtures.js';
 
 const sha256 = getSuite('default').hash;
 const sm3 = getSuite('gm').hash;
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-const fromHex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
-const isCode = (code: string) => (e: unknown) => e instanceof CredenceError && e.code === code;
 const SEED = 77;
 
 // ---- known-answer vectors --------------------------------------------------------------------

@@ -5,10 +5,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { CredenceError } from '../util/errors.js';
 import { JSON_DEPTH_MAX, type JsonValue, canonicalJson, canonicalJsonBytes, parseCanonicalJson, parseStoredJson } from './canonicalJson.js';
+import { isCode } from '../../test/fixtures.js';
 
-const isCode = (code: string) => (e: unknown) => e instanceof CredenceError && e.code === code;
 const utf8 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'utf8'));
 const SEED = 4242;
 

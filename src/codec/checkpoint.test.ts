@@ -10,12 +10,10 @@ import { CredenceError } from '../util/errors.js';
 import { Writer } from './binary.js';
 import { type Checkpoint, type CheckpointBody, checkpointDigest, decodeCheckpoint, encodeCheckpoint, encodeCheckpointBody } from './checkpoint.js';
 import { TX_LIMITS } from './tx.js';
+import { fromHex, hex, isCode } from '../../test/fixtures.js';
 
 const sha256 = getSuite('default').hash;
 const sm3 = getSuite('gm').hash;
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-const fromHex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
-const isCode = (code: string) => (e: unknown) => e instanceof CredenceError && e.code === code;
 const SEED = 31337;
 
 const VECTOR_BODY: CheckpointBody = {

@@ -2,6 +2,7 @@
 // every field except the signature, so a re-signed copy has the same id and is caught as a
 // replay. Replay protection is id uniqueness plus a bounded expiry (see ledger/admission).
 
+import type { Signer } from '../crypto/suite.js';
 import { fromHexStrict, toHex } from '../util/bytes.js';
 import { CredenceError, Codes } from '../util/errors.js';
 import { Reader, Writer } from './binary.js';
@@ -69,6 +70,11 @@ export function encodeTx(t: Tx): Uint8Array {
 
 export function txDigest(hash: HashFn, t: UnsignedTx): Uint8Array {
   return hash(encodeUnsignedTx(t));
+}
+
+/** Sign a transaction (over its digest, the id) and return its signed encoding. */
+export async function signTx(hash: HashFn, signer: Signer, t: UnsignedTx): Promise<Uint8Array> {
+  return encodeTx({ ...t, signature: await signer.sign(txDigest(hash, t)) });
 }
 
 const NAME_RE = /^[a-z][a-zA-Z0-9_.-]{0,63}$/;

@@ -6,10 +6,9 @@ import crypto from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { utf8 } from '../util/bytes.js';
-import { CredenceError } from '../util/errors.js';
 import { getSuite, SUITE_NAMES } from './suites.js';
+import { isCode } from '../../test/fixtures.js';
 
-const isCode = (code: string) => (e: unknown) => e instanceof CredenceError && e.code === code;
 const flip = (b: Uint8Array, i: number) => {
   const c = b.slice();
   c[i % c.length] = (c[i % c.length] ?? 0) ^ 0x01;

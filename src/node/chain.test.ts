@@ -15,13 +15,11 @@ import type { Signer } from '../crypto/suite.js';
 import { getSuite } from '../crypto/suites.js';
 import { DEFAULT_ORDERING, DEFAULT_POLICIES, type Genesis, genesisHash, validateGenesis } from '../ledger/genesis.js';
 import { merkleRoot } from '../ledger/merkle.js';
-import { CredenceError } from '../util/errors.js';
 import { Chain } from './chain.js';
+import { hex, isCode } from '../../test/fixtures.js';
 
 const suite = getSuite('default');
 const hash = (d: Uint8Array) => suite.hash(d);
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-const isCode = (code: string) => (e: unknown) => e instanceof CredenceError && e.code === code;
 const GENESIS_TIME = 1_763_700_000_000;
 
 const dir = mkdtempSync(join(tmpdir(), 'credence-chain-'));

@@ -5,24 +5,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { canonicalJsonBytes } from '../codec/canonicalJson.js';
 import { type DecodedTx, type Tx, decodeTx, encodeTx } from '../codec/tx.js';
 import { getSuite } from '../crypto/suites.js';
 import type { OrderingParams } from '../ledger/genesis.js';
 import { BlockCutter, type CutterState, type LogEntry } from './cutter.js';
 import type { ProposedBlock } from './orderer.js';
+import { PLACEHOLDER_TX } from '../../test/fixtures.js';
 
 const SEED = 9001;
-const BASE: Tx = {
-  chainId: 'credence-test',
-  signer: new Uint8Array(32).fill(1),
-  nonce: 0,
-  expiresAt: 1,
-  contract: 'kv',
-  method: 'put',
-  args: canonicalJsonBytes(null),
-  signature: new Uint8Array(64),
-};
+const BASE: Tx = PLACEHOLDER_TX;
 const REAL = decodeTx(getSuite('default').hash, encodeTx(BASE));
 
 /** The cutter only reads a tx's encoded size and keeps its identity; `idHex` names it here. */

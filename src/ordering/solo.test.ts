@@ -5,27 +5,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { canonicalJsonBytes } from '../codec/canonicalJson.js';
 import { type DecodedTx, type Tx, decodeTx, encodeTx } from '../codec/tx.js';
 import { getSuite } from '../crypto/suites.js';
 import type { OrderingParams } from '../ledger/genesis.js';
-import { CredenceError } from '../util/errors.js';
 import type { ProposedBlock } from './orderer.js';
 import { SoloOrderer } from './solo.js';
+import { PLACEHOLDER_TX, isCode } from '../../test/fixtures.js';
 
-const isCode = (code: string) => (e: unknown) => e instanceof CredenceError && e.code === code;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-const BASE: Tx = {
-  chainId: 'credence-test',
-  signer: new Uint8Array(32).fill(1),
-  nonce: 0,
-  expiresAt: 1,
-  contract: 'kv',
-  method: 'put',
-  args: canonicalJsonBytes(null),
-  signature: new Uint8Array(64),
-};
+const BASE: Tx = PLACEHOLDER_TX;
 const hash = getSuite('default').hash;
 let nonce = 0;
 /** Real decoded txs with distinct ids. */

@@ -7,7 +7,7 @@ import type { BlockJson, ServerEvent, StateJson, SubmitResult, TxStatusJson } fr
 import { canonicalJsonBytes } from '../codec/canonicalJson.js';
 import type { JsonValue } from '../codec/canonicalJson.js';
 import { AuthHeaders, requestDigest } from '../codec/request.js';
-import { encodeTx, encodeTxBatch, txDigest } from '../codec/tx.js';
+import { encodeTxBatch, signTx } from '../codec/tx.js';
 import type { CryptoSuite, Signer } from '../crypto/suite.js';
 import type { ProofJson } from '../ledger/proofs.js';
 import { fromBase64Strict, toHex } from '../util/bytes.js';
@@ -141,8 +141,7 @@ export class CredenceClient {
       method: input.method,
       args: canonicalJsonBytes(input.args),
     };
-    const signature = await signer.sign(txDigest((d) => this.opts.suite.hash(d), unsigned));
-    return encodeTx({ ...unsigned, signature });
+    return signTx((d) => this.opts.suite.hash(d), signer, unsigned);
   }
 
   /** Submit signed transactions (binary batch). */
