@@ -1,6 +1,6 @@
 // Layer rules: imports point down the list in docs/architecture.md, never up, and never in
 // a cycle. `npm test` runs this check.
-const layers = ['util', 'crypto', 'codec', 'ledger', 'ordering', 'execution', 'contracts', 'sdk', 'node', 'api', 'cli'];
+const layers = ['util', 'crypto', 'codec', 'ledger', 'ordering', 'execution', 'contracts', 'sdk', 'privacy', 'dataspace', 'node', 'api', 'cli'];
 
 const upward = layers.map((layer, i) => ({
   name: `${layer}-imports-down-only`,
