@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { registerBench } from './bench.js';
 import { registerCommands } from './commands.js';
 import { registerDemo } from './demo.js';
+import { registerId } from './id.js';
 
 const program = new Command();
 program
@@ -15,4 +16,5 @@ program
 registerCommands(program);
 registerDemo(program);
 registerBench(program);
+registerId(program);
 await program.parseAsync(process.argv);
