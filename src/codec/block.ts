@@ -13,7 +13,8 @@ export const HASH_BYTES = 32;
 export const BLOCK_LIMITS = {
   txCountMax: 20_000,
   blockBytesMax: 64 * 1024 * 1024,
-  eventsPerTxMax: 64,
+  // records.anchor emits one event per negative record (up to 500 per batch).
+  eventsPerTxMax: 512,
   eventBytesMax: 16 * 1024,
   codeBytesMax: 64,
 } as const;

@@ -56,7 +56,7 @@ class Net {
   time = GENESIS_TIME;
   height = 0;
   private nonce = 0;
-  private readonly executor = new Executor(systemContracts(), (read) => ({ txTtlMaxMs: readPolicies(read).txTtlMaxMs }));
+  private readonly executor = new Executor(systemContracts(suite), (read) => ({ txTtlMaxMs: readPolicies(read).txTtlMaxMs }));
 
   constructor(readonly orgs: number) {
     this.state = genesisWrites(genesis(orgs));

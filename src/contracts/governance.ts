@@ -11,8 +11,13 @@ import type { Genesis, OrgSpec, Policies } from '../ledger/genesis.js';
 import { ROLES } from '../ledger/genesis.js';
 import { fromHexStrict } from '../util/bytes.js';
 import { Keys, type OrgRecord, asOrg, orgIds, requireMember } from './members.js';
+import { type SchemaDef, checkSchemaDef, putSchema } from './schemas.js';
 
-type Change = { kind: 'addOrg'; org: OrgSpec } | { kind: 'removeOrg'; orgId: string } | { kind: 'setPolicy'; name: keyof Policies; value: number };
+type Change =
+  | { kind: 'addOrg'; org: OrgSpec }
+  | { kind: 'removeOrg'; orgId: string }
+  | { kind: 'setPolicy'; name: keyof Policies; value: number }
+  | { kind: 'registerSchema'; schema: SchemaDef };
 
 export interface Proposal {
   readonly id: number;
@@ -69,8 +74,10 @@ function checkChange(ctx: ContractContext, args: JsonValue): Change {
       if (typeof a.value !== 'number' || !Number.isSafeInteger(a.value) || a.value <= 0) bad('policy value must be a positive integer');
       return { kind: 'setPolicy', name: a.name as keyof Policies, value: a.value };
     }
+    case 'registerSchema':
+      return { kind: 'registerSchema', schema: checkSchemaDef(ctx, a.schema as JsonValue | undefined) };
     default:
-      return bad('kind must be addOrg, removeOrg or setPolicy');
+      return bad('kind must be addOrg, removeOrg, setPolicy or registerSchema');
   }
 }
 
@@ -95,11 +102,14 @@ function removeOrg(ctx: ContractContext, orgId: string): void {
 function apply(ctx: ContractContext, change: Change): void {
   if (change.kind === 'addOrg') putOrg(ctx, change.org, ctx.block.time);
   else if (change.kind === 'removeOrg') removeOrg(ctx, change.orgId);
+  else if (change.kind === 'registerSchema') putSchema(ctx, change.schema);
   else {
     const policy = ctx.get(Keys.policy) as Record<string, JsonValue>;
     ctx.put(Keys.policy, { ...policy, [change.name]: change.value });
   }
-  ctx.emit('changed', change as unknown as JsonValue);
+  // A schema can be larger than an event may be: the event names it, the state holds it.
+  const summary = change.kind === 'registerSchema' ? { kind: change.kind, id: change.schema.id, version: change.schema.version } : change;
+  ctx.emit('changed', summary as unknown as JsonValue);
 }
 
 /** Count votes among current organizations; decide when the outcome can no longer change. */

@@ -14,10 +14,11 @@ import { stateKeyBytes } from '../ledger/stateProof.js';
 import { CredenceError } from '../util/errors.js';
 
 export const EXEC_LIMITS = {
-  writesPerTxMax: 256,
+  // A records.anchor batch writes a record, an index entry and a counter per item.
+  writesPerTxMax: 2048,
   valueBytesMax: 64 * 1024,
   keyBytesMax: 256,
-  eventsPerTxMax: 64,
+  eventsPerTxMax: BLOCK_LIMITS.eventsPerTxMax,
 } as const;
 
 /** A refusal by a contract: the transaction stays in its block with this code. */

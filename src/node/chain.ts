@@ -39,7 +39,7 @@ export class Chain {
     onFault: (e: unknown, where: string) => void = () => {},
   ) {
     this.hash = (d) => suite.hash(d);
-    this.executor = new Executor(systemContracts(), (read) => ({ txTtlMaxMs: readPolicies(read).txTtlMaxMs }), onFault);
+    this.executor = new Executor(systemContracts(suite), (read) => ({ txTtlMaxMs: readPolicies(read).txTtlMaxMs }), onFault);
     this.initGenesis();
   }
 

@@ -1,0 +1,443 @@
+// The data-space contracts through the real Executor on in-memory state: identity (the
+// registrar role), schemas through governance (forbidden fields refused), records (anchor,
+// supersede, expire), consents (subject-signed grant and revoke), access (decisions on
+// chain, single use, two-person rule) and disputes (mark, resolve, overdue); and property
+// tests of the consent rule and of access sequences.
+
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { before, describe, it } from 'node:test';
+import fc from 'fast-check';
+import { ContractSim, newSigner } from '../../test/contractSim.js';
+import { hex } from '../../test/fixtures.js';
+import type { JsonValue } from '../codec/canonicalJson.js';
+import type { Signer } from '../crypto/suite.js';
+import { getSuite } from '../crypto/suites.js';
+import { merkleRoot } from '../ledger/merkle.js';
+import type { AccessEntry } from './access.js';
+import { type ConsentEntry, type ConsentUse, checkConsent } from './consentRules.js';
+import { DsKeys, type Domain, Domains, readIndex, signStatement } from './dataspaceState.js';
+import { DISPUTE_RESOLVE_MS, type DisputeEntry } from './disputes.js';
+import type { RecordEntry } from './records.js';
+
+const suite = getSuite('default');
+const DAY = 24 * 60 * 60 * 1000;
+const SUBJECT = `P:${'ab'.repeat(32)}`;
+const COMPANY = 'E:91350100M000100Y43';
+
+let ra: Signer;
+let bank1: Signer;
+let bank2: Signer;
+let court: Signer;
+let person: Signer;
+let company: Signer;
+let stranger: Signer;
+
+before(() => {
+  [ra, bank1, bank2, court, person, company, stranger] = Array.from({ length: 7 }, () => newSigner(suite)) as [
+    Signer,
+    Signer,
+    Signer,
+    Signer,
+    Signer,
+    Signer,
+    Signer,
+  ];
+});
+
+const TAX_SCHEMA = {
+  id: 'court-judgment',
+  version: 1,
+  title: 'Court judgment',
+  category: 'court',
+  sensitivity: 'negative',
+  retention: { years: 5, from: 'conductEnd' },
+  jsonSchema: { type: 'object', properties: { caseNo: { type: 'string' }, amount: { type: 'integer' } } },
+};
+
+/** A network with a registrar, a two-key bank, and a court as provider; schema registered; subjects bound. */
+async function network(): Promise<ContractSim> {
+  const sim = new ContractSim(suite, [
+    { id: 'ra', roles: ['member', 'registrar'], keys: [ra] },
+    { id: 'bank', roles: ['member'], keys: [bank1, bank2] },
+    { id: 'court', roles: ['member'], keys: [court] },
+  ]);
+  const p = await sim.call(ra, 'gov', 'propose', { kind: 'registerSchema', schema: TAX_SCHEMA });
+  assert.equal(p.code, 'OK');
+  assert.equal((await sim.call(court, 'gov', 'vote', { proposalId: 1, approve: true })).code, 'OK');
+  assert.equal((await sim.call(ra, 'identity', 'register', { subject: SUBJECT, publicKey: hex(person.publicKey) })).code, 'OK');
+  assert.equal((await sim.call(ra, 'identity', 'register', { subject: COMPANY, publicKey: hex(company.publicKey) })).code, 'OK');
+  return sim;
+}
+
+const id = () => hex(randomBytes(32));
+
+async function anchor(sim: ContractSim, items: { subject: string; negative?: boolean; conductEnd?: string; supersedes?: string }[]) {
+  const full = items.map((i) => ({ id: id(), commitment: hex(randomBytes(32)), negative: i.negative ?? true, conductEnd: i.conductEnd ?? '2024-01-31', ...i }));
+  const root = hex(
+    merkleRoot(
+      (d) => suite.hash(d),
+      full.map((i) => Buffer.from(i.commitment, 'hex')),
+    ),
+  );
+  const r = await sim.call(court, 'records', 'anchor', { schema: 'court-judgment', root, items: full });
+  return { r, ids: full.map((i) => i.id), root };
+}
+
+async function signed(by: Signer, domain: Domain, statement: JsonValue): Promise<JsonValue> {
+  return (await signStatement(suite, by, 'credence-test', domain, statement)) as unknown as JsonValue;
+}
+
+async function grant(sim: ContractSim, o: { subject?: string; by?: Signer; categories?: string[]; expiresIn?: number; singleUse?: boolean } = {}) {
+  const consentId = id();
+  const statement = {
+    id: consentId,
+    subject: o.subject ?? SUBJECT,
+    consumer: 'bank',
+    categories: o.categories ?? ['court'],
+    purpose: 'LOAN_APPROVAL',
+    expiresAt: sim.time + (o.expiresIn ?? 30 * DAY),
+    singleUse: o.singleUse ?? false,
+  };
+  const r = await sim.call(bank1, 'consents', 'grant', await signed(o.by ?? person, Domains.consentGrant, statement));
+  return { r, consentId };
+}
+
+const ask = (consentId: string, over: Record<string, JsonValue> = {}) => ({
+  consentId,
+  subject: SUBJECT,
+  categories: ['court'],
+  purpose: 'LOAN_APPROVAL',
+  ...over,
+});
+
+function accessOf(sim: ContractSim, accessId: string): AccessEntry {
+  const a = sim.get<AccessEntry>(DsKeys.access(accessId));
+  assert.ok(a);
+  return a;
+}
+
+describe('identity', () => {
+  it('only a registrar binds keys; a key binds once; rebind replaces the old key', async () => {
+    const sim = await network();
+    const k = newSigner(suite);
+    const other = `P:${'cd'.repeat(32)}`;
+    assert.equal((await sim.call(bank1, 'identity', 'register', { subject: other, publicKey: hex(k.publicKey) })).code, 'ROLE_REQUIRED');
+    assert.equal((await sim.call(ra, 'identity', 'register', { subject: '110101199003074514', publicKey: hex(k.publicKey) })).code, 'BAD_SUBJECT');
+    assert.equal((await sim.call(ra, 'identity', 'register', { subject: other, publicKey: hex(person.publicKey) })).code, 'KEY_IN_USE');
+    assert.equal((await sim.call(ra, 'identity', 'register', { subject: other, publicKey: hex(bank1.publicKey) })).code, 'KEY_IN_USE');
+    assert.equal((await sim.call(ra, 'identity', 'register', { subject: SUBJECT, publicKey: hex(k.publicKey) })).code, 'SUBJECT_REGISTERED');
+    assert.equal((await sim.call(ra, 'identity', 'register', { subject: SUBJECT, publicKey: hex(k.publicKey), rebind: true })).code, 'OK');
+    assert.equal(sim.get(DsKeys.subjectKey(hex(person.publicKey))), undefined);
+    assert.equal((await grant(sim)).r.code, 'SUBJECT_KEY_UNKNOWN');
+    assert.equal((await grant(sim, { by: k })).r.code, 'OK');
+  });
+});
+
+describe('schemas through governance', () => {
+  it('registers by majority vote; refuses forbidden fields and non-increasing versions', async () => {
+    const sim = await network();
+    assert.equal(sim.get<{ category: string }>(DsKeys.schema('court-judgment'))?.category, 'court');
+    const forbidden = { ...TAX_SCHEMA, id: 'health', jsonSchema: { type: 'object', properties: { bloodType: { type: 'string' } } } };
+    assert.equal((await sim.call(ra, 'gov', 'propose', { kind: 'registerSchema', schema: forbidden })).code, 'FORBIDDEN_FIELD');
+    const nested = { ...TAX_SCHEMA, id: 'nested', jsonSchema: { type: 'object', properties: { person: { type: 'object', properties: { religion: {} } } } } };
+    assert.equal((await sim.call(ra, 'gov', 'propose', { kind: 'registerSchema', schema: nested })).code, 'FORBIDDEN_FIELD');
+    assert.equal((await sim.call(ra, 'gov', 'propose', { kind: 'registerSchema', schema: TAX_SCHEMA })).code, 'SCHEMA_VERSION');
+    assert.equal((await sim.call(ra, 'gov', 'propose', { kind: 'registerSchema', schema: { ...TAX_SCHEMA, category: 'Bad Cat' } })).code, 'BAD_SCHEMA');
+    const v2 = await sim.call(ra, 'gov', 'propose', { kind: 'registerSchema', schema: { ...TAX_SCHEMA, version: 2, title: 'Court judgment v2' } });
+    assert.equal(v2.code, 'OK');
+    assert.equal(sim.get<{ version: number }>(DsKeys.schema('court-judgment'))?.version, 1, 'not applied before a majority');
+    await sim.call(bank1, 'gov', 'vote', { proposalId: (v2.value as { proposalId: number }).proposalId, approve: true });
+    assert.equal(sim.get<{ version: number }>(DsKeys.schema('court-judgment'))?.version, 2);
+  });
+});
+
+describe('records', () => {
+  it('anchors a batch against its Merkle root, indexes by subject, notifies negative records', async () => {
+    const sim = await network();
+    const { r, ids, root } = await anchor(sim, [{ subject: SUBJECT }, { subject: COMPANY, negative: false }]);
+    assert.equal(r.code, 'OK');
+    const rec = sim.get<RecordEntry>(DsKeys.record(ids[0] as string));
+    assert.equal(rec?.provider, 'court');
+    assert.equal(rec?.root, root);
+    assert.equal(rec?.expiresAt, Date.parse('2029-01-31'));
+    assert.equal(sim.get<RecordEntry>(DsKeys.record(ids[1] as string))?.expiresAt, undefined);
+    assert.deepEqual(readIndex(sim.read, 'rec', SUBJECT), [ids[0]]);
+    assert.deepEqual(
+      r.events.filter((e) => e.name === 'negative').map((e) => e.data),
+      [{ subject: SUBJECT, recordId: ids[0], schema: 'court-judgment' }],
+    );
+    const bad = await sim.call(court, 'records', 'anchor', {
+      schema: 'court-judgment',
+      root: 'ff'.repeat(32),
+      items: [{ id: id(), subject: SUBJECT, commitment: id(), negative: false }],
+    });
+    assert.equal(bad.code, 'ROOT_MISMATCH');
+    const dup = await sim.call(court, 'records', 'anchor', { schema: 'court-judgment', root, items: [] });
+    assert.equal(dup.code, 'BAD_ANCHOR');
+    const unknown = await sim.call(court, 'records', 'anchor', { schema: 'no-such', root, items: [] });
+    assert.equal(unknown.code, 'UNKNOWN_SCHEMA');
+  });
+
+  it('a new version supersedes the provider’s own active record only', async () => {
+    const sim = await network();
+    const { ids } = await anchor(sim, [{ subject: SUBJECT }]);
+    const old = ids[0] as string;
+    const { r } = await anchor(sim, [{ subject: SUBJECT, supersedes: old }]);
+    assert.equal(r.code, 'OK');
+    assert.equal(sim.get<RecordEntry>(DsKeys.record(old))?.status, 'superseded');
+    assert.equal((await anchor(sim, [{ subject: SUBJECT, supersedes: old }])).r.code, 'RECORD_NOT_ACTIVE');
+    assert.equal((await anchor(sim, [{ subject: SUBJECT, supersedes: id() }])).r.code, 'UNKNOWN_RECORD');
+  });
+
+  it('expires a negative record only once block time reaches conduct end + 5 years', async () => {
+    const sim = await network();
+    const { ids } = await anchor(sim, [{ subject: SUBJECT, conductEnd: '2020-06-30' }]);
+    assert.equal((await sim.call(bank1, 'records', 'expire', { ids })).code, 'NOT_PROVIDER');
+    const due = Date.parse('2025-06-30');
+    if (sim.time < due) assert.equal((await sim.call(court, 'records', 'expire', { ids })).code, 'NOT_DUE');
+    sim.time = Math.max(sim.time, due);
+    const r = await sim.call(court, 'records', 'expire', { ids });
+    assert.equal(r.code, 'OK');
+    assert.equal(sim.get<RecordEntry>(DsKeys.record(ids[0] as string))?.status, 'expired');
+    assert.equal((await sim.call(court, 'records', 'expire', { ids })).code, 'RECORD_EXPIRED');
+  });
+});
+
+describe('consents and access', () => {
+  it('refuses an access without consent, as a decision recorded on chain under the subject', async () => {
+    const sim = await network();
+    const r = await sim.call(bank1, 'access', 'request', ask(id()));
+    assert.equal(r.code, 'OK');
+    assert.deepEqual((r.value as { status: string }).status, 'refused');
+    const [accessId] = readIndex(sim.read, 'acc', SUBJECT);
+    const a = accessOf(sim, accessId as string);
+    assert.equal(a.status, 'refused');
+    assert.equal(a.reason, 'CONSENT_NOT_FOUND');
+    assert.equal(a.consumer, 'bank');
+    assert.equal(a.operator, hex(bank1.publicKey));
+    assert.equal(a.purpose, 'LOAN_APPROVAL');
+    assert.equal(r.events[0]?.name, 'refused');
+  });
+
+  it('checks the subject signature on grants', async () => {
+    const sim = await network();
+    const statement = { id: id(), subject: SUBJECT, consumer: 'bank', categories: ['court'], purpose: 'LOAN_APPROVAL', expiresAt: sim.time + DAY };
+    const s = (await signed(person, Domains.consentGrant, statement)) as { statement: JsonValue; publicKey: string; signature: string };
+    const tampered = { ...s, statement: { ...statement, categories: ['court', 'tax'] } };
+    assert.equal((await sim.call(bank1, 'consents', 'grant', tampered)).code, 'BAD_SUBJECT_SIGNATURE');
+    const wrongDomain = await signed(person, Domains.consentRevoke, statement);
+    assert.equal((await sim.call(bank1, 'consents', 'grant', wrongDomain)).code, 'BAD_SUBJECT_SIGNATURE');
+    assert.equal((await grant(sim, { by: company })).r.code, 'SUBJECT_KEY_UNKNOWN');
+    assert.equal((await sim.call(stranger, 'consents', 'grant', s as unknown as JsonValue)).code, 'NOT_MEMBER');
+    assert.equal((await sim.call(bank1, 'consents', 'grant', s as unknown as JsonValue)).code, 'OK');
+    assert.equal((await sim.call(bank1, 'consents', 'grant', s as unknown as JsonValue)).code, 'CONSENT_EXISTS');
+  });
+
+  it('authorizes in scope; refuses out of scope, wrong purpose, expired, and a single-use consent used twice', async () => {
+    const sim = await network();
+    const { consentId } = await grant(sim, { categories: ['court', 'tax'], expiresIn: 10_000 });
+    const ok = await sim.call(bank1, 'access', 'request', ask(consentId));
+    assert.equal((ok.value as { status: string }).status, 'authorized');
+    const codes = async (over: Record<string, JsonValue>) =>
+      ((await sim.call(bank1, 'access', 'request', ask(consentId, over))).value as { reason?: string }).reason;
+    assert.equal(await codes({ categories: ['court', 'loan'] }), 'CONSENT_OUT_OF_SCOPE');
+    assert.equal(await codes({ categories: ['loan'] }), 'CONSENT_OUT_OF_SCOPE');
+    assert.equal(await codes({ purpose: 'MARKETING' }), 'CONSENT_WRONG_PURPOSE');
+    assert.equal(await codes({ subject: COMPANY }), 'CONSENT_WRONG_SUBJECT');
+    sim.time += 10_000;
+    assert.equal(await codes({}), 'CONSENT_EXPIRED');
+    const once = await grant(sim, { singleUse: true });
+    assert.equal(((await sim.call(bank1, 'access', 'request', ask(once.consentId))).value as { status: string }).status, 'authorized');
+    assert.equal(((await sim.call(bank2, 'access', 'request', ask(once.consentId))).value as { reason: string }).reason, 'CONSENT_USED');
+  });
+
+  it('a revocation takes effect from the next block', async () => {
+    const sim = await network();
+    const { consentId } = await grant(sim);
+    const revoke = await signed(person, Domains.consentRevoke, { subject: SUBJECT, consentId });
+    const [rv, same] = await sim.block([
+      { by: bank1, contract: 'consents', method: 'revoke', args: revoke },
+      { by: bank1, contract: 'access', method: 'request', args: ask(consentId) },
+    ]);
+    assert.equal(rv?.code, 'OK');
+    assert.equal((same?.value as { status?: string } | undefined)?.status, 'authorized');
+    const next = await sim.call(bank1, 'access', 'request', ask(consentId));
+    assert.equal((next.value as { reason: string }).reason, 'CONSENT_REVOKED');
+    assert.equal((await sim.call(bank1, 'consents', 'revoke', revoke)).code, 'CONSENT_REVOKED');
+    const notMine = await signed(company, Domains.consentRevoke, { subject: COMPANY, consentId });
+    assert.equal((await sim.call(bank1, 'consents', 'revoke', notMine)).code, 'CONSENT_NOT_FOUND');
+  });
+
+  it('two-person rule: requester cannot approve; another key of the org can; turning it off needs two keys', async () => {
+    const sim = await network();
+    assert.equal((await sim.call(bank1, 'access', 'setPolicy', { twoPerson: true })).code, 'OK');
+    const { consentId } = await grant(sim, { singleUse: true });
+    const req = await sim.call(bank1, 'access', 'request', ask(consentId));
+    const accessId = (req.value as { accessId: string }).accessId;
+    assert.equal(accessOf(sim, accessId).status, 'pending');
+    assert.equal((await sim.call(bank1, 'access', 'approve', { accessId })).code, 'SAME_OPERATOR');
+    assert.equal((await sim.call(court, 'access', 'approve', { accessId })).code, 'NOT_CONSUMER');
+    assert.equal((await sim.call(bank2, 'access', 'approve', { accessId })).code, 'OK');
+    const a = accessOf(sim, accessId);
+    assert.equal(a.status, 'authorized');
+    assert.equal(a.approver, hex(bank2.publicKey));
+    assert.equal((await sim.call(bank2, 'access', 'approve', { accessId })).code, 'ACCESS_DECIDED');
+    await sim.call(bank1, 'access', 'setPolicy', { twoPerson: false });
+    assert.equal(sim.get<{ twoPerson: boolean }>(DsKeys.accessPolicy('bank'))?.twoPerson, true, 'one key cannot turn it off');
+    await sim.call(bank2, 'access', 'setPolicy', { twoPerson: false });
+    assert.equal(sim.get<{ twoPerson: boolean }>(DsKeys.accessPolicy('bank'))?.twoPerson, false);
+  });
+
+  it('two-person rule re-checks the consent at approval', async () => {
+    const sim = await network();
+    await sim.call(bank1, 'access', 'setPolicy', { twoPerson: true });
+    const { consentId } = await grant(sim);
+    const accessId = ((await sim.call(bank1, 'access', 'request', ask(consentId))).value as { accessId: string }).accessId;
+    await sim.call(bank1, 'consents', 'revoke', await signed(person, Domains.consentRevoke, { subject: SUBJECT, consentId }));
+    await sim.call(bank2, 'access', 'approve', { accessId });
+    assert.equal(accessOf(sim, accessId).reason, 'CONSENT_REVOKED');
+  });
+});
+
+describe('disputes', () => {
+  async function opened(sim: ContractSim) {
+    const { ids } = await anchor(sim, [{ subject: SUBJECT }]);
+    const recordId = ids[0] as string;
+    const disputeId = id();
+    const statementHash = hex(suite.hash(Buffer.from('I repaid this debt in full.')));
+    const r = await sim.call(
+      court,
+      'disputes',
+      'open',
+      await signed(person, Domains.disputeOpen, { id: disputeId, subject: SUBJECT, recordId, statementHash }),
+    );
+    return { r, recordId, disputeId };
+  }
+
+  it('opening marks the record at once; only the subject of the record may dispute it', async () => {
+    const sim = await network();
+    const { r, recordId, disputeId } = await opened(sim);
+    assert.equal(r.code, 'OK');
+    assert.deepEqual(sim.get<RecordEntry>(DsKeys.record(recordId))?.dispute, { id: disputeId, status: 'open' });
+    const byCompany = await signed(company, Domains.disputeOpen, { id: id(), subject: COMPANY, recordId, statementHash: id() });
+    assert.equal((await sim.call(court, 'disputes', 'open', byCompany)).code, 'UNKNOWN_RECORD');
+    const again = await signed(person, Domains.disputeOpen, { id: id(), subject: SUBJECT, recordId, statementHash: id() });
+    assert.equal((await sim.call(court, 'disputes', 'open', again)).code, 'DISPUTE_OPEN');
+    assert.deepEqual(readIndex(sim.read, 'dis', SUBJECT), [disputeId]);
+  });
+
+  it('the provider resolves by correcting (with a new version) or upholding', async () => {
+    const sim = await network();
+    const { recordId, disputeId } = await opened(sim);
+    assert.equal((await sim.call(bank1, 'disputes', 'resolve', { disputeId, outcome: 'upheld' })).code, 'NOT_PROVIDER');
+    assert.equal((await sim.call(court, 'disputes', 'resolve', { disputeId, outcome: 'corrected', correctionId: id() })).code, 'CORRECTION_MISSING');
+    const { ids } = await anchor(sim, [{ subject: SUBJECT, supersedes: recordId }]);
+    const r = await sim.call(court, 'disputes', 'resolve', { disputeId, outcome: 'corrected', correctionId: ids[0] as string });
+    assert.equal(r.code, 'OK');
+    const d = sim.get<DisputeEntry>(DsKeys.dispute(disputeId));
+    assert.equal(d?.status, 'resolved');
+    assert.equal(d?.late, false);
+    assert.deepEqual(sim.get<RecordEntry>(DsKeys.record(recordId))?.dispute, { id: disputeId, status: 'resolved', outcome: 'corrected' });
+    assert.equal((await sim.call(court, 'disputes', 'resolve', { disputeId, outcome: 'upheld' })).code, 'DISPUTE_RESOLVED');
+  });
+
+  it('flags a dispute overdue only after 20 days of block time', async () => {
+    const sim = await network();
+    const { disputeId } = await opened(sim);
+    assert.equal((await sim.call(bank1, 'disputes', 'flagOverdue', { disputeIds: [disputeId] })).code, 'NOT_OVERDUE');
+    const r = await sim.call(bank1, 'disputes', 'flagOverdue', { disputeIds: [disputeId] }, DISPUTE_RESOLVE_MS);
+    assert.equal(r.code, 'OK');
+    assert.equal(r.events[0]?.name, 'overdue');
+    const late = await sim.call(court, 'disputes', 'resolve', { disputeId, outcome: 'upheld' });
+    assert.deepEqual(late.value, { disputeId, outcome: 'upheld', late: true });
+  });
+});
+
+describe('consent rule properties', () => {
+  const cats = ['court', 'tax', 'loan', 'utility'];
+  const consentArb = fc.record({
+    subject: fc.constantFrom('P:a', 'P:b'),
+    consumer: fc.constantFrom('bank', 'other'),
+    categories: fc.subarray(cats, { minLength: 1 }),
+    purpose: fc.constantFrom('LOAN', 'HIRING'),
+    expiresAt: fc.integer({ min: 100, max: 1000 }),
+    singleUse: fc.boolean(),
+    uses: fc.integer({ min: 0, max: 2 }),
+    revokedHeight: fc.option(fc.integer({ min: 1, max: 20 }), { nil: undefined }),
+  });
+  const useArb = fc.record({
+    subject: fc.constantFrom('P:a', 'P:b'),
+    consumer: fc.constantFrom('bank', 'other'),
+    categories: fc.subarray(cats, { minLength: 1 }),
+    purpose: fc.constantFrom('LOAN', 'HIRING'),
+    time: fc.integer({ min: 0, max: 1200 }),
+    height: fc.integer({ min: 1, max: 25 }),
+  });
+  type Gen = typeof consentArb extends fc.Arbitrary<infer T> ? T : never;
+  const entry = (c: Gen): ConsentEntry => {
+    const { revokedHeight, ...rest } = c;
+    return { id: 'c1', publicKey: '00', grantedAt: 0, grantedHeight: 0, ...rest, ...(revokedHeight === undefined ? {} : { revokedHeight }) };
+  };
+
+  it('an authorized use stays authorized for narrower scope, earlier time and lower height', () => {
+    fc.assert(
+      fc.property(consentArb, useArb, fc.nat(1200), fc.nat(25), (c, g, dt, dh) => {
+        const e = entry({ ...c, uses: 0 });
+        // A use that matches the consent's parties and purpose, in its scope, at any time.
+        const u: ConsentUse = { ...g, subject: c.subject, consumer: c.consumer, purpose: c.purpose, categories: c.categories.slice(-1) };
+        fc.pre(checkConsent(e, u).ok);
+        const narrower: ConsentUse = { ...u, categories: u.categories.slice(0, 1), time: Math.max(0, u.time - dt), height: Math.max(1, u.height - dh) };
+        assert.ok(checkConsent(e, narrower).ok);
+      }),
+    );
+  });
+
+  it('never authorizes another consumer, subject or purpose, past expiry, after revocation, or a used single-use consent', () => {
+    fc.assert(
+      fc.property(consentArb, useArb, (c, u) => {
+        const ok = checkConsent(entry(c), u).ok;
+        const mustRefuse =
+          u.consumer !== c.consumer ||
+          u.subject !== c.subject ||
+          u.purpose !== c.purpose ||
+          u.time >= c.expiresAt ||
+          (c.revokedHeight !== undefined && u.height > c.revokedHeight) ||
+          (c.singleUse && c.uses > 0) ||
+          u.categories.some((k) => !c.categories.includes(k));
+        assert.equal(ok, !mustRefuse);
+      }),
+    );
+  });
+
+  it('through the contracts: every request is recorded once; a single-use consent authorizes at most once; nothing after revocation', async () => {
+    const sim = await network();
+    const ops = fc.array(fc.constantFrom('request', 'request2', 'revoke', 'wait'), { minLength: 1, maxLength: 8 });
+    await fc.assert(
+      fc.asyncProperty(ops, fc.boolean(), async (plan, singleUse) => {
+        const { consentId } = await grant(sim, { singleUse });
+        const before = readIndex(sim.read, 'acc', SUBJECT).length;
+        let requests = 0;
+        let revokedAt: number | undefined;
+        for (const op of plan) {
+          if (op === 'wait') await sim.block([]);
+          else if (op === 'revoke') {
+            const r = await sim.call(bank1, 'consents', 'revoke', await signed(person, Domains.consentRevoke, { subject: SUBJECT, consentId }));
+            if (r.code === 'OK') revokedAt = sim.height;
+          } else {
+            requests++;
+            assert.equal((await sim.call(op === 'request' ? bank1 : bank2, 'access', 'request', ask(consentId))).code, 'OK');
+          }
+        }
+        const mine = readIndex(sim.read, 'acc', SUBJECT)
+          .slice(before)
+          .map((a) => accessOf(sim, a));
+        assert.equal(mine.length, requests);
+        const authorized = mine.filter((a) => a.status === 'authorized');
+        if (singleUse) assert.ok(authorized.length <= 1);
+        if (revokedAt !== undefined) assert.ok(authorized.every((a) => a.height <= (revokedAt as number)));
+      }),
+      { numRuns: 30 },
+    );
+  });
+});

@@ -1,0 +1,99 @@
+// An in-memory chain for contract unit tests: genesis state, the real Executor with the
+// system contracts, blocks of signed transactions at controlled block times.
+
+import assert from 'node:assert/strict';
+import type { TxResult } from '../src/codec/block.js';
+import { type JsonValue, canonicalJsonBytes, parseStoredJson } from '../src/codec/canonicalJson.js';
+import { decodeTx, encodeTx, txDigest } from '../src/codec/tx.js';
+import { genesisWrites } from '../src/contracts/governance.js';
+import { readPolicies } from '../src/contracts/members.js';
+import { systemContracts } from '../src/contracts/registry.js';
+import type { CryptoSuite, Signer } from '../src/crypto/suite.js';
+import { Executor } from '../src/execution/runtime.js';
+import { DEFAULT_ORDERING, type Role, validateGenesis } from '../src/ledger/genesis.js';
+import { hex } from './fixtures.js';
+
+export const SIM_CHAIN = 'credence-test';
+export const SIM_GENESIS_TIME = 1_763_700_000_000;
+
+export interface SimOrg {
+  readonly id: string;
+  readonly roles: Role[];
+  readonly keys: Signer[];
+}
+
+export interface SimCall {
+  readonly by: Signer;
+  readonly contract: string;
+  readonly method: string;
+  readonly args: JsonValue;
+}
+
+export function newSigner(suite: CryptoSuite): Signer {
+  return suite.signerFromPem(suite.generateSigningKey().privateKeyPem);
+}
+
+export class ContractSim {
+  readonly state: Map<string, Uint8Array>;
+  time = SIM_GENESIS_TIME;
+  height = 0;
+  private nonce = 0;
+  private readonly executor: Executor;
+  private readonly hash: (d: Uint8Array) => Uint8Array;
+
+  constructor(
+    readonly suite: CryptoSuite,
+    orgs: readonly SimOrg[],
+  ) {
+    this.hash = (d) => suite.hash(d);
+    this.executor = new Executor(systemContracts(suite), (read) => ({ txTtlMaxMs: readPolicies(read).txTtlMaxMs }));
+    const genesis = validateGenesis({
+      chainId: SIM_CHAIN,
+      suite: suite.name,
+      time: SIM_GENESIS_TIME,
+      orgs: orgs.map((o, i) => ({ id: o.id, name: o.id, roles: i === 0 ? [...o.roles, 'orderer'] : o.roles, keys: o.keys.map((k) => hex(k.publicKey)) })),
+      policies: { txTtlMaxMs: 3_600_000, proposalTtlMs: 100_000 },
+      ordering: DEFAULT_ORDERING,
+    });
+    this.state = genesisWrites(genesis);
+  }
+
+  read = (k: string): Uint8Array | undefined => this.state.get(k);
+
+  get<T = JsonValue>(k: string): T | undefined {
+    const b = this.state.get(k);
+    return b === undefined ? undefined : (parseStoredJson(b) as T);
+  }
+
+  /** Execute one block at the next block time and apply its writes. */
+  async block(calls: readonly SimCall[], advanceMs = 1000): Promise<TxResult[]> {
+    this.time += advanceMs;
+    this.height += 1;
+    const txs = [];
+    for (const c of calls) {
+      const unsigned = {
+        chainId: SIM_CHAIN,
+        signer: c.by.publicKey,
+        nonce: ++this.nonce,
+        expiresAt: this.time + 60_000,
+        contract: c.contract,
+        method: c.method,
+        args: canonicalJsonBytes(c.args),
+      };
+      const signature = await c.by.sign(txDigest(this.hash, unsigned));
+      txs.push(decodeTx(this.hash, encodeTx({ ...unsigned, signature })));
+    }
+    const out = this.executor.executeBlock({ chainId: SIM_CHAIN, height: this.height, time: this.time }, txs, this.read, () => false);
+    for (const [k, v] of out.writes) {
+      if (v === undefined) this.state.delete(k);
+      else this.state.set(k, v);
+    }
+    return out.results;
+  }
+
+  async call(by: Signer, contract: string, method: string, args: JsonValue, advanceMs = 1000): Promise<TxResult> {
+    const [r] = await this.block([{ by, contract, method, args }], advanceMs);
+    assert.ok(r);
+    return r;
+  }
+}
