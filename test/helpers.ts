@@ -65,10 +65,14 @@ export interface TestNetworkOptions {
   ordering?: Partial<OrderingParams>;
   /** Do not start the nodes. */
   noStart?: boolean;
+  /** Use this (existing) directory instead of a new temporary one. */
+  dir?: string;
+  /** Order on this etcd cluster (see etcdHelpers.ts). */
+  etcd?: { endpoints: string[]; retainBlocks?: number };
 }
 
 export async function startNetwork(o: TestNetworkOptions = {}): Promise<TestNetwork> {
-  const dir = mkdtempSync(join(tmpdir(), 'credence-test-'));
+  const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'credence-test-'));
   const orgs = o.orgs ?? 1;
   const layout = createNetwork({
     dir,
@@ -79,6 +83,7 @@ export async function startNetwork(o: TestNetworkOptions = {}): Promise<TestNetw
     basePort: await freePorts(orgs),
     extraKeys: o.extraKeys ?? 0,
     ordering: { cutTimeoutMs: 20, ...(o.ordering ?? {}) },
+    ...(o.etcd === undefined ? {} : { etcd: o.etcd }),
   });
   const procs: NodeProcess[] = [];
   const net: TestNetwork = {

@@ -14,6 +14,7 @@ import { fromHexStrict, toHex } from '../util/bytes.js';
 import { CredenceError, Codes, isCredenceError } from '../util/errors.js';
 import { authenticate } from './auth.js';
 import { statusOf } from './errors.js';
+import { registerNetworkRoutes } from './networkRoutes.js';
 import { openApiDocument } from './openapi.js';
 import { streamBlocks, streamEvents } from './sse.js';
 
@@ -129,6 +130,7 @@ export function buildApi(node: CredenceNode): FastifyInstance {
   app.get('/v1/state/:key', async (req) => stateJson(node, (req.params as { key: string }).key, (req.query as { proof?: string }).proof === 'true'));
   app.get('/v1/events', async (req, reply) => streamEvents(node, req, reply, optionalFrom(req)));
   app.get('/v1/stream/blocks', async (req, reply) => streamBlocks(node, req, reply, optionalFrom(req) ?? node.chain.height() + 1));
+  registerNetworkRoutes(app, node);
   return app;
 }
 

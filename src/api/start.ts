@@ -39,11 +39,15 @@ export async function startNode(config: NodeConfig, opts: { logger?: Logger; pro
   const suite = getSuite(genesis.suite);
   const signer = loadSigner(suite, config.keyFile);
   const org = genesis.orgs.find((o) => o.id === config.orgId);
-  if (org === undefined) throw new CredenceError(Codes.CONFIG, `organization ${config.orgId} is not in the genesis`);
+  // On an etcd network an organization added later by a governance vote is not in the
+  // genesis: its node joins and syncs the chain from its peers.
+  if (org === undefined && config.ordering.kind !== 'etcd') throw new CredenceError(Codes.CONFIG, `organization ${config.orgId} is not in the genesis`);
   const logger =
     opts.logger ?? createLogger({ level: config.log.level, name: config.orgId, ...(config.log.file === undefined ? {} : { file: config.log.file }) });
-  if (!org.keys.includes(toHex(signer.publicKey))) logger.warn("node key is not one of its organization's genesis keys", { org: config.orgId });
-  const node = new CredenceNode({ config, genesis, suite, signer, logger, processMetrics: opts.processMetrics ?? true });
+  if (org !== undefined && !org.keys.includes(toHex(signer.publicKey)))
+    logger.warn("node key is not one of its organization's genesis keys", { org: config.orgId });
+  const rank = Math.max(0, genesis.orgs.indexOf(org as (typeof genesis.orgs)[number]));
+  const node = new CredenceNode({ config, genesis, suite, signer, logger, processMetrics: opts.processMetrics ?? true, rank });
   let app: FastifyInstance | undefined;
   try {
     await node.start();

@@ -11,6 +11,7 @@ import { SUITE_NAMES, getSuite } from '../crypto/suites.js';
 import type { SuiteName } from '../crypto/suite.js';
 import type { Genesis } from '../ledger/genesis.js';
 import { type ProofJson, verifyProof } from '../ledger/proofs.js';
+import { proofFinality } from './netops.js';
 import { verifyDataDir } from '../node/verifyDataDir.js';
 import { toHex } from '../util/bytes.js';
 import { CredenceError, Codes } from '../util/errors.js';
@@ -224,9 +225,13 @@ function registerVerify(program: Command): void {
     .description('check a transaction or state proof against its block header')
     .option('--block-hash <hex>', 'the block hash you trust (e.g. from another node or a checkpoint)')
     .option('--suite <name>', 'crypto suite of the network', 'default')
+    .option('--genesis <file>', "check the proof's checkpoints against these organizations (majority = final); implies the genesis suite")
+    .option('--require-final', 'fail unless checkpoints of a majority of organizations make the block final (needs --genesis)')
     .action(
-      run((file: string, o: { blockHash?: string; suite: string }) => {
-        const suite = getSuite(o.suite);
+      run((file: string, o: { blockHash?: string; suite: string; genesis?: string; requireFinal?: boolean }) => {
+        const genesis = o.genesis === undefined ? undefined : loadGenesis(o.genesis);
+        if (o.requireFinal && genesis === undefined) throw new CredenceError('USAGE', '--require-final needs --genesis <file>');
+        const suite = getSuite(genesis?.suite ?? o.suite);
         let p: ProofJson;
         try {
           p = JSON.parse(readFileSync(file, 'utf8')) as ProofJson;
@@ -234,8 +239,9 @@ function registerVerify(program: Command): void {
           throw new CredenceError(Codes.MALFORMED, `cannot read proof ${file}: ${(e as Error).message}`);
         }
         const check = verifyProof((d) => suite.hash(d), p, o.blockHash);
-        printJson(check);
-        if (!check.ok) process.exitCode = 1;
+        const finality = genesis === undefined || !check.ok ? undefined : proofFinality(suite, p, genesis);
+        printJson(finality === undefined ? check : { ...check, ...finality });
+        if (!check.ok || (o.requireFinal && finality?.final !== true)) process.exitCode = 1;
       }),
     );
 }

@@ -6,6 +6,7 @@ import { registerBench } from './bench.js';
 import { registerCommands } from './commands.js';
 import { registerDemo } from './demo.js';
 import { registerId } from './id.js';
+import { registerNetworkOps } from './networkCommands.js';
 
 const program = new Command();
 program
@@ -14,6 +15,7 @@ program
   .version('0.1.0')
   .showHelpAfterError('(run with --help for usage)');
 registerCommands(program);
+registerNetworkOps(program);
 registerDemo(program);
 registerBench(program);
 registerId(program);

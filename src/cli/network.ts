@@ -29,6 +29,8 @@ export interface NetworkOptions {
   readonly extraKeys?: number;
   readonly ordering?: Partial<OrderingParams>;
   readonly time?: number;
+  /** Order on etcd (every node appends and cuts) instead of solo on the first node. */
+  readonly etcd?: { readonly endpoints: readonly string[]; readonly retainBlocks?: number };
 }
 
 export interface NetworkNode {
@@ -102,7 +104,7 @@ export function createNetwork(o: NetworkOptions): NetworkLayout {
       genesisFile: '../../genesis.json',
       keyFile: `../../keys/${n.orgId}.key.pem`,
       api: { host: o.host, port: o.basePort + i },
-      ordering: i === 0 ? { kind: 'solo' } : { kind: 'follow', leader },
+      ordering: nodeOrdering(o, i, leader, nodes),
       log: { level: 'info', file: 'node.log' },
     };
     writeFileSync(n.config, `${JSON.stringify(config, null, 2)}\n`);
@@ -110,4 +112,12 @@ export function createNetwork(o: NetworkOptions): NetworkLayout {
   const layout: NetworkLayout = { dir: o.dir, chainId: o.chainId, suite: o.suite, genesisFile, nodes };
   writeFileSync(join(o.dir, 'network.json'), `${JSON.stringify(layout, null, 2)}\n`);
   return layout;
+}
+
+function nodeOrdering(o: NetworkOptions, i: number, leader: string, nodes: readonly NetworkNode[]): NodeConfig['ordering'] {
+  if (o.etcd !== undefined) {
+    const peers = nodes.filter((_, k) => k !== i).map((n) => n.url);
+    return { kind: 'etcd', endpoints: o.etcd.endpoints, peers, ...(o.etcd.retainBlocks === undefined ? {} : { retainBlocks: o.etcd.retainBlocks }) };
+  }
+  return i === 0 ? { kind: 'solo' } : { kind: 'follow', leader };
 }

@@ -24,6 +24,8 @@ export interface TxProofJson {
   result: string;
   txProof: MerkleProofJson;
   resultProof: MerkleProofJson;
+  /** Signed checkpoints (hex) of the block, for finality (see finality.ts). */
+  checkpoints?: string[];
 }
 
 export interface StateProofJson {
@@ -33,6 +35,7 @@ export interface StateProofJson {
   /** Value bytes (hex, canonical JSON), or null when the proof shows absence. */
   value: string | null;
   proof: StateProof;
+  checkpoints?: string[];
 }
 
 export type ProofJson = TxProofJson | StateProofJson;

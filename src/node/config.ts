@@ -6,7 +6,29 @@ import { dirname, resolve } from 'node:path';
 import { CredenceError, Codes } from '../util/errors.js';
 import type { LogLevel } from './log.js';
 
-export type OrderingConfig = { readonly kind: 'solo' } | { readonly kind: 'follow'; readonly leader: string };
+export interface EtcdOrderingConfig {
+  readonly kind: 'etcd';
+  /** Client URLs of the etcd members. */
+  readonly endpoints: readonly string[];
+  /** API URLs of other nodes (more are discovered from etcd) for block sync and checkpoints. */
+  readonly peers?: readonly string[];
+  /** Blocks of log kept in etcd below the final height before compacting (default 1000). */
+  readonly retainBlocks?: number;
+  /** This node's advertised API URL (default: http://api.host:api.port). */
+  readonly url?: string;
+}
+
+export type OrderingConfig = { readonly kind: 'solo' } | { readonly kind: 'follow'; readonly leader: string } | EtcdOrderingConfig;
+
+function validEtcd(o: Partial<EtcdOrderingConfig>): boolean {
+  const urls = (v: unknown) => Array.isArray(v) && v.every((u) => typeof u === 'string' && /^https?:\/\//.test(u));
+  return (
+    urls(o.endpoints) &&
+    (o.endpoints?.length ?? 0) > 0 &&
+    (o.peers === undefined || urls(o.peers)) &&
+    (o.retainBlocks === undefined || (Number.isSafeInteger(o.retainBlocks) && o.retainBlocks >= 0))
+  );
+}
 
 export interface NodeLimits {
   /** Largest HTTP request body. */
@@ -59,8 +81,10 @@ export function parseNodeConfig(raw: unknown, file: string): NodeConfig {
   const api = c.api ?? { host: '127.0.0.1', port: 7001 };
   if (typeof api.host !== 'string' || !Number.isInteger(api.port) || api.port < 0 || api.port > 65535) bad(file, '"api" needs host and port');
   const ordering = c.ordering ?? { kind: 'solo' };
-  if (ordering.kind !== 'solo' && !(ordering.kind === 'follow' && typeof ordering.leader === 'string')) {
-    bad(file, '"ordering" must be {"kind":"solo"} or {"kind":"follow","leader":"http://host:port"}');
+  const okOrdering =
+    ordering.kind === 'solo' || (ordering.kind === 'follow' && typeof ordering.leader === 'string') || (ordering.kind === 'etcd' && validEtcd(ordering));
+  if (!okOrdering) {
+    bad(file, '"ordering" must be {"kind":"solo"}, {"kind":"follow","leader":"http://host:port"} or {"kind":"etcd","endpoints":["http://host:port", …]}');
   }
   const limits = { ...DEFAULT_LIMITS, ...(c.limits ?? {}) };
   for (const [k, v] of Object.entries(limits)) if (!Number.isSafeInteger(v) || v <= 0) bad(file, `limits.${k} must be a positive integer`);

@@ -18,8 +18,10 @@ import { toHex } from '../util/bytes.js';
 import { CredenceError, Codes, isCredenceError } from '../util/errors.js';
 import { Chain, type CommittedBlock } from './chain.js';
 import type { NodeConfig } from './config.js';
+import { EtcdMember } from './etcdMember.js';
 import { type Logger, silentLogger } from './log.js';
 import { NodeMetrics } from './metrics.js';
+import type { NodeHooks } from './nodeHooks.js';
 
 export interface NodeOptions {
   readonly config: NodeConfig;
@@ -31,6 +33,8 @@ export interface NodeOptions {
   /** Wall clock for admission and ordering (injectable for tests). */
   readonly now?: () => number;
   readonly processMetrics?: boolean;
+  /** This node's place among the organizations (staggers etcd cut markers). */
+  readonly rank?: number;
 }
 
 export type CommitListener = (c: CommittedBlock) => void;
@@ -54,6 +58,8 @@ export class CredenceNode {
   private readonly problems = new Map<string, string>();
   private followAbort: AbortController | undefined;
   private stopped = false;
+  /** Set when ordering runs on etcd: checkpoints, block sync, compaction. */
+  network: EtcdMember | undefined;
 
   constructor(private readonly opts: NodeOptions) {
     this.log = opts.logger ?? silentLogger;
@@ -75,12 +81,17 @@ export class CredenceNode {
     return this.opts.config;
   }
 
+  /** This node's member key (authenticates it to peers). */
+  get signer(): Signer {
+    return this.opts.signer;
+  }
+
   get suite(): CryptoSuite {
     return this.opts.suite;
   }
 
   get role(): 'orderer' | 'follower' {
-    return this.opts.config.ordering.kind === 'solo' ? 'orderer' : 'follower';
+    return this.opts.config.ordering.kind === 'follow' ? 'follower' : 'orderer';
   }
 
   async start(): Promise<void> {
@@ -93,6 +104,10 @@ export class CredenceNode {
         now: this.now,
       });
       await this.orderer.start((b) => this.commitProposed(b));
+    } else if (ord.kind === 'etcd') {
+      const api = this.opts.config.api;
+      this.network = new EtcdMember(this.hooks(), ord, ord.url ?? `http://${api.host}:${api.port}`, this.opts.rank ?? 0);
+      await this.network.start();
     } else {
       this.leader = new CredenceClient({ url: ord.leader, suite: this.opts.suite, signer: this.opts.signer, chainId: this.opts.genesis.chainId });
       this.followAbort = new AbortController();
@@ -105,6 +120,7 @@ export class CredenceNode {
     this.stopped = true;
     this.followAbort?.abort();
     await this.orderer?.stop();
+    await this.network?.stop();
     for (const [id, ws] of this.waiters) for (const w of ws) w.resolve({ id, status: 'pending' });
     this.waiters.clear();
     await this.pool.close();
@@ -201,8 +217,8 @@ export class CredenceNode {
 
   private async order(good: { i: number; d: DecodedTx }[], results: SubmitResult[]): Promise<void> {
     try {
-      if (this.orderer !== undefined) {
-        await this.orderer.submit(good.map((g) => g.d));
+      if (this.orderer !== undefined || this.network !== undefined) {
+        await (this.orderer ?? this.network)?.submit(good.map((g) => g.d));
         for (const g of good) results[g.i] = { id: g.d.idHex, status: 'accepted' };
         return;
       }
@@ -285,6 +301,28 @@ export class CredenceNode {
     const message = isCredenceError(e) ? `${e.code}: ${e.message}` : String(e);
     this.problems.set('halted', `halted: ${message}`);
     this.log.error('node halted: it stopped writing blocks', { error: message });
+    void this.network?.haltOrdering();
+  }
+
+  /** The narrow view of this node that the network-level parts (etcdMember.ts) use. */
+  private hooks(): NodeHooks {
+    return {
+      chain: this.chain,
+      genesis: this.opts.genesis,
+      suite: this.opts.suite,
+      signer: this.opts.signer,
+      log: this.log,
+      orgId: this.opts.config.orgId,
+      dataDir: this.opts.config.dataDir,
+      commit: (b) => this.commitProposed(b),
+      applyBlock: (bytes) => this.applyFromLeader(bytes),
+      verify: (txs) => this.pool.verifyBatch(txs.map((d) => ({ publicKey: d.tx.signer, digest: d.id, signature: d.tx.signature }))),
+      isPending: (id) => this.pending.has(id),
+      halt: (reason) => this.halt(new CredenceError(Codes.CORRUPT, reason)),
+      isHalted: () => this.problems.has('halted') || this.stopped,
+      setProblem: (key, message) => (message === undefined ? this.problems.delete(key) : this.problems.set(key, message)),
+      onCommit: (fn) => this.onCommit(fn),
+    };
   }
 
   private afterCommit(c: CommittedBlock): void {

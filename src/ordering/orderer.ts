@@ -4,11 +4,19 @@
 
 import type { DecodedTx } from '../codec/tx.js';
 
+/** A place in an external log: the entry at revision `rev`, after its first `skip` txs. */
+export interface LogPosition {
+  readonly rev: number;
+  readonly skip: number;
+}
+
 export interface ProposedBlock {
   readonly height: number;
   /** Block time: deterministic from the log, never decreasing. */
   readonly time: number;
   readonly txs: readonly DecodedTx[];
+  /** Orderers with an external log: where the log continues after this block. */
+  readonly next?: LogPosition;
 }
 
 /** Called once per block, in height order; the next block waits for the promise. */
