@@ -2,6 +2,7 @@
 
 import type { Command } from 'commander';
 import { runLedgerBench } from '../../bench/ledger.js';
+import { runPsiBench } from '../../bench/psi.js';
 import { CredenceError } from '../util/errors.js';
 import { fail } from './output.js';
 
@@ -26,6 +27,20 @@ export function registerBench(program: Command): void {
           ...(o.keep ? { keep: true } : {}),
         });
         process.stdout.write(`${JSON.stringify(result)}\n`);
+      } catch (e) {
+        fail(e);
+      }
+    });
+  bench
+    .command('psi')
+    .description('our ECDH-PSI against @openmined/psi.js on the same two random sets, with the raw X25519 rate')
+    .option('--size <n>', 'items in each set', '10000')
+    .option('--no-peer', 'skip @openmined/psi.js (for large sizes)')
+    .action(async (o: { size: string; peer: boolean }) => {
+      try {
+        const size = Number(o.size);
+        if (!Number.isInteger(size) || size < 1 || size > 2_000_000) throw new CredenceError('USAGE', '--size must be an integer from 1 to 2000000');
+        process.stdout.write(`${JSON.stringify(await runPsiBench({ size, peer: o.peer }))}\n`);
       } catch (e) {
         fail(e);
       }

@@ -1,0 +1,52 @@
+// Worker thread of the PSI pool: hash-to-curve and X25519 blinding of one chunk per message.
+
+import { parentPort } from 'node:worker_threads';
+import { isCredenceError } from '../util/errors.js';
+import { Expander, mapBatchToU } from './h2c25519.js';
+import { blindPoints, measureX25519, privateKeyObject } from './x25519.js';
+
+export type PsiTask =
+  | { readonly id: number; readonly op: 'hashBlind'; readonly key: Uint8Array; readonly dst: string; readonly data: Uint8Array; readonly ends: Uint32Array }
+  | { readonly id: number; readonly op: 'blind'; readonly key: Uint8Array; readonly points: Uint8Array; readonly indexBase: number }
+  | { readonly id: number; readonly op: 'measure'; readonly ms: number };
+
+export type PsiTaskResult =
+  | { readonly id: number; readonly points: Uint8Array }
+  | { readonly id: number; readonly rate: number }
+  | { readonly id: number; readonly error: { code: string; message: string; details: Record<string, string | number | boolean | null> } };
+
+const expanders = new Map<string, Expander>();
+
+function hashBlind(key: Uint8Array, dst: string, data: Uint8Array, ends: Uint32Array): Uint8Array {
+  let ex = expanders.get(dst);
+  if (ex === undefined) {
+    ex = new Expander(dst);
+    expanders.set(dst, ex);
+  }
+  const us: bigint[] = [];
+  let start = 0;
+  for (const end of ends) {
+    us.push(ex.fieldElement(data.subarray(start, end)));
+    start = end;
+  }
+  const hashed = new Uint8Array(32 * us.length);
+  mapBatchToU(us, hashed);
+  return blindPoints(privateKeyObject(key), hashed);
+}
+
+function run(t: PsiTask): PsiTaskResult {
+  try {
+    if (t.op === 'measure') return { id: t.id, rate: measureX25519(t.ms) };
+    if (t.op === 'blind') return { id: t.id, points: blindPoints(privateKeyObject(t.key), t.points, t.indexBase) };
+    return { id: t.id, points: hashBlind(t.key, t.dst, t.data, t.ends) };
+  } catch (e) {
+    if (isCredenceError(e)) return { id: t.id, error: { code: e.code, message: e.message, details: { ...e.details } } };
+    return { id: t.id, error: { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e), details: {} } };
+  }
+}
+
+parentPort?.on('message', (t: PsiTask) => {
+  const r = run(t);
+  const transfer = 'points' in r ? [r.points.buffer as ArrayBuffer] : [];
+  parentPort?.postMessage(r, transfer);
+});
