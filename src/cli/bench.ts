@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import { runLedgerBench } from '../../bench/ledger.js';
 import { runPsiBench } from '../../bench/psi.js';
+import { runZkBench } from '../../bench/zk.js';
 import { CredenceError } from '../util/errors.js';
 import { fail } from './output.js';
 
@@ -41,6 +42,19 @@ export function registerBench(program: Command): void {
         const size = Number(o.size);
         if (!Number.isInteger(size) || size < 1 || size > 2_000_000) throw new CredenceError('USAGE', '--size must be an integer from 1 to 2000000');
         process.stdout.write(`${JSON.stringify(await runPsiBench({ size, peer: o.peer }))}\n`);
+      } catch (e) {
+        fail(e);
+      }
+    });
+  bench
+    .command('zk')
+    .description('prove and verify "score >= T and no overdue payments" on a signed credential (median times)')
+    .option('--runs <n>', 'measured runs', '9')
+    .action((o: { runs: string }) => {
+      try {
+        const runs = Number(o.runs);
+        if (!Number.isInteger(runs) || runs < 1 || runs > 1000) throw new CredenceError('USAGE', '--runs must be an integer from 1 to 1000');
+        process.stdout.write(`${JSON.stringify(runZkBench(runs))}\n`);
       } catch (e) {
         fail(e);
       }
