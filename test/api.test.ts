@@ -32,6 +32,9 @@ const SERVED_PATHS = [
   '/v1/state/{key}',
   '/v1/events',
   '/v1/stream/blocks',
+  '/v1/subject/me',
+  '/v1/subject/view',
+  '/v1/subject/relay',
 ];
 
 const HEX64 = /^[0-9a-f]{64}$/;

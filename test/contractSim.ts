@@ -14,6 +14,17 @@ import { DEFAULT_ORDERING, type Role, validateGenesis } from '../src/ledger/gene
 import { hex } from './fixtures.js';
 
 export const SIM_CHAIN = 'credence-test';
+
+/** A negative-record schema for tests. */
+export const COURT_SCHEMA = {
+  id: 'court-judgment',
+  version: 1,
+  title: 'Court judgment',
+  category: 'court',
+  sensitivity: 'negative',
+  retention: { years: 5, from: 'conductEnd' },
+  jsonSchema: { type: 'object', properties: { caseNo: { type: 'string' }, amount: { type: 'integer' } } },
+};
 export const SIM_GENESIS_TIME = 1_763_700_000_000;
 
 export interface SimOrg {

@@ -11,7 +11,7 @@ import { CLI_MAIN, type NodeProcess, spawnNode, stopNode, waitHealthy } from '..
 import { loadSigner } from '../src/crypto/keyfile.js';
 import { getSuite } from '../src/crypto/suites.js';
 import type { SuiteName } from '../src/crypto/suite.js';
-import type { OrderingParams } from '../src/ledger/genesis.js';
+import type { OrderingParams, Role } from '../src/ledger/genesis.js';
 import { CredenceClient } from '../src/sdk/client.js';
 
 export async function freePort(): Promise<number> {
@@ -69,6 +69,8 @@ export interface TestNetworkOptions {
   dir?: string;
   /** Order on this etcd cluster (see etcdHelpers.ts). */
   etcd?: { endpoints: string[]; retainBlocks?: number };
+  /** Extra roles for organization i (e.g. registrar). */
+  roles?: Record<number, Role[]>;
 }
 
 export async function startNetwork(o: TestNetworkOptions = {}): Promise<TestNetwork> {
@@ -76,7 +78,7 @@ export async function startNetwork(o: TestNetworkOptions = {}): Promise<TestNetw
   const orgs = o.orgs ?? 1;
   const layout = createNetwork({
     dir,
-    orgs: genericOrgs(orgs),
+    orgs: genericOrgs(orgs).map((p, i) => ({ ...p, roles: [...p.roles, ...(o.roles?.[i] ?? [])] })),
     suite: o.suite ?? 'default',
     chainId: 'credence-test',
     host: '127.0.0.1',

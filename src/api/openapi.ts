@@ -2,6 +2,7 @@
 // server registers is described here, so the document cannot drift from the code.
 
 import type { NodeLimits } from '../node/config.js';
+import { dataspacePaths, subjectSecurityScheme } from './openapiDataspace.js';
 
 const error = { $ref: '#/components/responses/Error' };
 const auth = [{ memberSignature: [] }];
@@ -24,6 +25,7 @@ export function openApiDocument(limits: NodeLimits) {
     components: {
       securitySchemes: {
         memberSignature: { type: 'apiKey', in: 'header', name: 'x-credence-signature', description: 'With x-credence-key and x-credence-time' },
+        ...subjectSecurityScheme,
       },
       responses: {
         Error: {
@@ -95,6 +97,7 @@ export function openApiDocument(limits: NodeLimits) {
           parameters: [{ name: 'from', in: 'query', schema: { type: 'integer', minimum: 0 } }],
         }),
       },
+      ...dataspacePaths(),
     },
   };
 }

@@ -13,6 +13,7 @@ import type { CredenceNode } from '../node/node.js';
 import { fromHexStrict, toHex } from '../util/bytes.js';
 import { CredenceError, Codes, isCredenceError } from '../util/errors.js';
 import { authenticate } from './auth.js';
+import { SUBJECT_PREFIX, registerDataspaceRoutes } from './dataspaceRoutes.js';
 import { statusOf } from './errors.js';
 import { registerNetworkRoutes } from './networkRoutes.js';
 import { openApiDocument } from './openapi.js';
@@ -86,7 +87,8 @@ export function buildApi(node: CredenceNode): FastifyInstance {
 
   app.addHook('preHandler', async (req) => {
     const path = req.url.split('?')[0] ?? '';
-    if (PUBLIC.has(path)) return;
+    // Subject routes authenticate subjects' keys themselves (dataspaceRoutes.ts).
+    if (PUBLIC.has(path) || path.startsWith(SUBJECT_PREFIX)) return;
     authenticate(
       node.suite,
       (k) => node.isMemberKey(k),
@@ -131,6 +133,7 @@ export function buildApi(node: CredenceNode): FastifyInstance {
   app.get('/v1/events', async (req, reply) => streamEvents(node, req, reply, optionalFrom(req)));
   app.get('/v1/stream/blocks', async (req, reply) => streamBlocks(node, req, reply, optionalFrom(req) ?? node.chain.height() + 1));
   registerNetworkRoutes(app, node);
+  registerDataspaceRoutes(app, node);
   return app;
 }
 

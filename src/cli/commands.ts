@@ -33,7 +33,7 @@ function intOption(v: string, name: string): number {
   return n;
 }
 
-const run =
+export const run =
   <A extends unknown[]>(fn: (...a: A) => Promise<void> | void) =>
   async (...a: A) => {
     try {

@@ -4,6 +4,7 @@
 import { Command } from 'commander';
 import { registerBench } from './bench.js';
 import { registerCommands } from './commands.js';
+import { registerDataspace } from './dataspace.js';
 import { registerDemo } from './demo.js';
 import { registerId } from './id.js';
 import { registerNetworkOps } from './networkCommands.js';
@@ -19,4 +20,5 @@ registerNetworkOps(program);
 registerDemo(program);
 registerBench(program);
 registerId(program);
+registerDataspace(program);
 await program.parseAsync(process.argv);

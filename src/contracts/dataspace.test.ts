@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { ContractSim, newSigner } from '../../test/contractSim.js';
+import { COURT_SCHEMA, ContractSim, newSigner } from '../../test/contractSim.js';
 import { hex } from '../../test/fixtures.js';
 import type { JsonValue } from '../codec/canonicalJson.js';
 import type { Signer } from '../crypto/suite.js';
@@ -45,16 +45,6 @@ before(() => {
   ];
 });
 
-const TAX_SCHEMA = {
-  id: 'court-judgment',
-  version: 1,
-  title: 'Court judgment',
-  category: 'court',
-  sensitivity: 'negative',
-  retention: { years: 5, from: 'conductEnd' },
-  jsonSchema: { type: 'object', properties: { caseNo: { type: 'string' }, amount: { type: 'integer' } } },
-};
-
 /** A network with a registrar, a two-key bank, and a court as provider; schema registered; subjects bound. */
 async function network(): Promise<ContractSim> {
   const sim = new ContractSim(suite, [
@@ -62,7 +52,7 @@ async function network(): Promise<ContractSim> {
     { id: 'bank', roles: ['member'], keys: [bank1, bank2] },
     { id: 'court', roles: ['member'], keys: [court] },
   ]);
-  const p = await sim.call(ra, 'gov', 'propose', { kind: 'registerSchema', schema: TAX_SCHEMA });
+  const p = await sim.call(ra, 'gov', 'propose', { kind: 'registerSchema', schema: COURT_SCHEMA });
   assert.equal(p.code, 'OK');
   assert.equal((await sim.call(court, 'gov', 'vote', { proposalId: 1, approve: true })).code, 'OK');
   assert.equal((await sim.call(ra, 'identity', 'register', { subject: SUBJECT, publicKey: hex(person.publicKey) })).code, 'OK');
@@ -138,13 +128,13 @@ describe('schemas through governance', () => {
   it('registers by majority vote; refuses forbidden fields and non-increasing versions', async () => {
     const sim = await network();
     assert.equal(sim.get<{ category: string }>(DsKeys.schema('court-judgment'))?.category, 'court');
-    const forbidden = { ...TAX_SCHEMA, id: 'health', jsonSchema: { type: 'object', properties: { bloodType: { type: 'string' } } } };
+    const forbidden = { ...COURT_SCHEMA, id: 'health', jsonSchema: { type: 'object', properties: { bloodType: { type: 'string' } } } };
     assert.equal((await sim.call(ra, 'gov', 'propose', { kind: 'registerSchema', schema: forbidden })).code, 'FORBIDDEN_FIELD');
-    const nested = { ...TAX_SCHEMA, id: 'nested', jsonSchema: { type: 'object', properties: { person: { type: 'object', properties: { religion: {} } } } } };
+    const nested = { ...COURT_SCHEMA, id: 'nested', jsonSchema: { type: 'object', properties: { person: { type: 'object', properties: { religion: {} } } } } };
     assert.equal((await sim.call(ra, 'gov', 'propose', { kind: 'registerSchema', schema: nested })).code, 'FORBIDDEN_FIELD');
-    assert.equal((await sim.call(ra, 'gov', 'propose', { kind: 'registerSchema', schema: TAX_SCHEMA })).code, 'SCHEMA_VERSION');
-    assert.equal((await sim.call(ra, 'gov', 'propose', { kind: 'registerSchema', schema: { ...TAX_SCHEMA, category: 'Bad Cat' } })).code, 'BAD_SCHEMA');
-    const v2 = await sim.call(ra, 'gov', 'propose', { kind: 'registerSchema', schema: { ...TAX_SCHEMA, version: 2, title: 'Court judgment v2' } });
+    assert.equal((await sim.call(ra, 'gov', 'propose', { kind: 'registerSchema', schema: COURT_SCHEMA })).code, 'SCHEMA_VERSION');
+    assert.equal((await sim.call(ra, 'gov', 'propose', { kind: 'registerSchema', schema: { ...COURT_SCHEMA, category: 'Bad Cat' } })).code, 'BAD_SCHEMA');
+    const v2 = await sim.call(ra, 'gov', 'propose', { kind: 'registerSchema', schema: { ...COURT_SCHEMA, version: 2, title: 'Court judgment v2' } });
     assert.equal(v2.code, 'OK');
     assert.equal(sim.get<{ version: number }>(DsKeys.schema('court-judgment'))?.version, 1, 'not applied before a majority');
     await sim.call(bank1, 'gov', 'vote', { proposalId: (v2.value as { proposalId: number }).proposalId, approve: true });
