@@ -90,11 +90,6 @@ export class CredenceNode {
     return this.opts.suite;
   }
 
-  /** This node's member key (the data-space routes relay subject statements with it). */
-  get signer(): Signer {
-    return this.opts.signer;
-  }
-
   get role(): 'orderer' | 'follower' {
     return this.opts.config.ordering.kind === 'follow' ? 'follower' : 'orderer';
   }
