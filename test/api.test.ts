@@ -201,11 +201,15 @@ describe('REST API on a 2-org network', () => {
       ['/v1/state/{key}', () => http(0, 'GET', '/v1/state/gov%2Fpolicy')],
       ['/v1/events', () => http(0, 'GET', '/v1/events?from=0')],
       ['/v1/stream/blocks', () => http(0, 'GET', '/v1/stream/blocks?from=0')],
+      // Subject routes are served but take subject keys, not member keys (see test/dataspace.test.ts).
+      ['/v1/subject/me', () => http(0, 'GET', '/v1/subject/me')],
+      ['/v1/subject/view', () => http(0, 'GET', '/v1/subject/view')],
+      ['/v1/subject/relay', () => http(0, 'POST', '/v1/subject/relay', { body: new TextEncoder().encode('{}'), contentType: 'application/json' })],
     ]);
     assert.deepEqual([...exercised.keys()].sort(), [...SERVED_PATHS].sort());
     for (const [path, hit] of exercised) {
       const res = await hit();
-      assert.equal(res.status, 200, `${path} answered ${res.status}`);
+      assert.equal(res.status, path.startsWith('/v1/subject/') ? 403 : 200, `${path} answered ${res.status}`);
       if (path.startsWith('/v1/events') || path.startsWith('/v1/stream')) {
         assert.equal(res.headers.get('content-type'), 'text/event-stream');
         await res.body?.cancel();
