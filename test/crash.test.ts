@@ -5,22 +5,11 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { rng } from '../bench/chaos.js';
 import type { SubmitResult } from '../src/codec/api.js';
 import { verifyDataDir } from '../src/node/verifyDataDir.js';
 import type { CredenceClient } from '../src/sdk/client.js';
 import { type TestNetwork, startNetwork } from './helpers.js';
-
-/** Small deterministic PRNG (mulberry32) so the kill schedule is reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

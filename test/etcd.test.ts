@@ -3,9 +3,16 @@
 // checkpoints make blocks final and the offline proof check accepts a final-block proof.
 
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { addOrganization } from '../src/cli/netops.js';
+import { checkpointDigest, encodeCheckpoint } from '../src/codec/checkpoint.js';
+import { loadSigner } from '../src/crypto/keyfile.js';
+import { getSuite } from '../src/crypto/suites.js';
+import { checkpointPrefix } from '../src/node/checkpoints.js';
+import { EtcdClient } from '../src/ordering/etcdClient.js';
 import { type EtcdTestNetwork, startEtcdNetwork } from './etcdHelpers.js';
 import { cli } from './helpers.js';
 
@@ -72,5 +79,81 @@ describe('etcd ordering', () => {
     writeFileSync(file, JSON.stringify({ ...proof, checkpoints: proof.checkpoints.slice(0, 1) }));
     const notFinal = cli(['proof', 'verify', file, '--genesis', net.layout.genesisFile, '--require-final']);
     assert.equal(notFinal.status, 1);
+  });
+
+  it('a node whose block conflicts with a signed checkpoint stops writing, alerts, and says why on /health', async () => {
+    await net.stop(1);
+    await net.stop(2);
+    const r = await net.client(0).call({ contract: 'kv', method: 'put', args: { key: 'alone', value: 1 } });
+    assert.equal(r.status, 'committed');
+    const height = r.height ?? 0;
+    // A checkpoint validly signed by org2's key, naming another block at that height.
+    const suite = getSuite(net.layout.suite);
+    const signer = loadSigner(suite, net.layout.nodes[1]?.keyFile ?? '');
+    const body = { chainId: net.layout.chainId, height, blockHash: randomBytes(32), stateRoot: randomBytes(32) };
+    const signature = await signer.sign(checkpointDigest((d) => suite.hash(d), body));
+    const etcd = new EtcdClient(net.etcd.members.map((m) => m.clientUrl));
+    await etcd.put(`${checkpointPrefix(net.layout.chainId)}org2`, encodeCheckpoint({ ...body, signer: signer.publicKey, signature }));
+    const healthOf = async () => (await fetch(`${net.layout.nodes[0]?.url}/health`)).json() as Promise<{ status: string; reasons: string[] }>;
+    let health = await healthOf();
+    const deadline = Date.now() + 10_000;
+    while (health.status !== 'halted' && Date.now() < deadline) {
+      await sleep(100);
+      health = await healthOf();
+    }
+    assert.equal(health.status, 'halted');
+    assert.match(health.reasons.join(' '), /diverged at height \d+: organization org2 signed block/);
+    const refused = await net
+      .client(0)
+      .submit([await net.client(0).signTx({ contract: 'kv', method: 'put', args: { key: 'after', value: 1 } })])
+      .catch((e) => e);
+    assert.equal((refused as { code?: string }).code, 'UNAVAILABLE');
+    assert.match(readFileSync(join(net.layout.nodes[0]?.dataDir ?? '', '..', 'node.log'), 'utf8'), /ALERT: divergence detected/);
+  });
+});
+
+describe('etcd network: compaction and a late-joining organization', () => {
+  let net: EtcdTestNetwork;
+  before(async () => {
+    net = await startEtcdNetwork({ orgs: 3, retainBlocks: 2 });
+  });
+  after(async () => {
+    await net?.close();
+  });
+
+  it('adds an organization by vote; its node syncs the compacted prefix from peers and keeps up', async () => {
+    for (let i = 0; i < 8; i++) {
+      const r = await net.client(i % 3).call({ contract: 'kv', method: 'put', args: { key: `pre-${i}`, value: i } });
+      assert.equal(r.status, 'committed');
+    }
+    await sleep(2500); // a compaction round (every 2 s) below final height - 2
+    await net.client(0).call({ contract: 'kv', method: 'put', args: { key: 'trigger', value: 0 } });
+    await sleep(500);
+    const added = await addOrganization(
+      { dir: net.dir, layout: net.layout, etcd: net.etcd.members, token: '' },
+      'org4',
+      Number(new URL(net.layout.nodes[2]?.url ?? '').port) + 1,
+    );
+    assert.ok(added.proposalId > 0);
+    await net.start(3);
+    // Until it has synced the vote that admitted it, the new node does not know its own key.
+    const target = (await net.client(0).info()).height;
+    const deadline0 = Date.now() + 30_000;
+    for (;;) {
+      const h = (await (await fetch(`${added.node.url}/health`)).json()) as { height: number };
+      if (h.height >= target || Date.now() > deadline0) break;
+      await sleep(100);
+    }
+    const r = await net.client(3).call({ contract: 'kv', method: 'put', args: { key: 'from-org4', value: 4 } }, 30_000);
+    assert.equal(r.status, 'committed', JSON.stringify(r));
+    let infos = await Promise.all([0, 1, 2, 3].map((i) => net.client(i).info()));
+    const deadline = Date.now() + 20_000;
+    while (new Set(infos.map((i) => i.headHash)).size !== 1 && Date.now() < deadline) {
+      await sleep(100);
+      infos = await Promise.all([0, 1, 2, 3].map((i) => net.client(i).info()));
+    }
+    assert.equal(new Set(infos.map((i) => i.headHash)).size, 1, JSON.stringify(infos));
+    const log = readFileSync(join(added.node.dataDir, '..', 'node.log'), 'utf8');
+    assert.match(log, /synced from peer/, 'the new node had to sync the compacted prefix from its peers');
   });
 });

@@ -1,7 +1,9 @@
 // `credence bench …`: benchmarks that print one JSON object as their last line.
 
 import type { Command } from 'commander';
+import { runChaos } from '../../bench/chaos.js';
 import { runLedgerBench } from '../../bench/ledger.js';
+import { runNetworkBench } from '../../bench/network.js';
 import { runPsiBench } from '../../bench/psi.js';
 import { runZkBench } from '../../bench/zk.js';
 import { CredenceError } from '../util/errors.js';
@@ -9,6 +11,8 @@ import { fail } from './output.js';
 
 export function registerBench(program: Command): void {
   const bench = program.command('bench').description('benchmarks (each prints one JSON object as its last line)');
+  registerNetworkBench(bench);
+  registerChaos(program);
   bench
     .command('ledger')
     .description('throughput and latency of one node with solo ordering, against the raw signature-verify rate')
@@ -59,4 +63,66 @@ export function registerBench(program: Command): void {
         fail(e);
       }
     });
+}
+
+function registerNetworkBench(bench: Command): void {
+  bench
+    .command('network')
+    .description('throughput and latency of an etcd-ordered network of N organizations on this machine')
+    .option('-n, --orgs <n>', 'organizations (one node each)', '4')
+    .option('--ordering <kind>', 'ordering service: etcd', 'etcd')
+    .option('--seconds <n>', 'length of the measured window', '20')
+    .option('--batch <n>', 'transactions per submit', '100')
+    .option('--concurrency <n>', 'batches in flight per node', '2')
+    .option('--port <port>', 'API port of the first node (etcd uses port+100…)', '7401')
+    .option('--keep', 'keep the temporary network directory')
+    .action(
+      jsonAction(async (o: { orgs: string; ordering: string; seconds: string; batch: string; concurrency: string; port: string; keep?: boolean }) => {
+        if (o.ordering !== 'etcd') throw new CredenceError('USAGE', '--ordering must be etcd (solo is measured by "bench ledger")');
+        return runNetworkBench({
+          orgs: Number(o.orgs),
+          seconds: Number(o.seconds),
+          batch: Number(o.batch),
+          concurrency: Number(o.concurrency),
+          basePort: Number(o.port),
+          ...(o.keep ? { keep: true } : {}),
+        });
+      }),
+    );
+}
+
+function registerChaos(program: Command): void {
+  program
+    .command('chaos')
+    .description('fault mix under load on an etcd network (kill/restart nodes, kill etcd members, pause nodes); checks nothing is lost, duplicated or forked')
+    .option('--duration <seconds>', 'how long to inject faults', '60')
+    .option('--seed <n>', 'seed of the fault schedule', '20261121')
+    .option('-n, --orgs <n>', 'organizations', '3')
+    .option('--port <port>', 'API port of the first node (etcd uses port+100…)', '7501')
+    .option('--keep', 'keep the temporary network directory')
+    .action(
+      jsonAction(async (o: { duration: string; seed: string; orgs: string; port: string; keep?: boolean }) => {
+        const report = await runChaos({
+          durationSec: Number(o.duration),
+          seed: Number(o.seed),
+          orgs: Number(o.orgs),
+          basePort: Number(o.port),
+          log: (s) => process.stderr.write(`${s}\n`),
+          ...(o.keep ? { keep: true } : {}),
+        });
+        if (report.lost + report.duplicated + report.diverged + report.forkedWhileOrderingDown > 0) process.exitCode = 1;
+        return report;
+      }),
+    );
+}
+
+/** Run a benchmark action and print its result as the last line (errors: coded, exit 1). */
+function jsonAction<A>(fn: (o: A) => Promise<unknown>): (o: A) => Promise<void> {
+  return async (o) => {
+    try {
+      process.stdout.write(`${JSON.stringify(await fn(o))}\n`);
+    } catch (e) {
+      fail(e);
+    }
+  };
 }
