@@ -16,7 +16,9 @@ export interface NodeProcess {
 
 export function spawnNode(orgId: string, url: string, configFile: string, outFile: string): NodeProcess {
   const out = openSync(outFile, 'a');
-  const child = spawn(process.execPath, [CLI_MAIN, 'node', 'start', '--config', configFile], { stdio: ['ignore', out, out] });
+  // CREDENCE_NODE_FLAGS: extra node flags for the spawned nodes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const flags = (process.env.CREDENCE_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+  const child = spawn(process.execPath, [...flags, CLI_MAIN, 'node', 'start', '--config', configFile], { stdio: ['ignore', out, out] });
   return { orgId, url, child };
 }
 

@@ -4,7 +4,6 @@
 
 import { CredenceError, Codes } from '../util/errors.js';
 
-const textEncoder = new TextEncoder();
 // ignoreBOM: a leading U+FEFF is content, not a marker; dropping it would let two
 // encodings decode to the same value.
 const textDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -59,7 +58,8 @@ export class Writer {
   u64(v: number): this {
     if (!Number.isSafeInteger(v) || v < 0) throw new CredenceError(Codes.MALFORMED, 'integer out of range');
     this.ensure(8);
-    this.buf.writeBigUInt64BE(BigInt(v), this.pos);
+    this.buf.writeUInt32BE(Math.floor(v / 2 ** 32), this.pos);
+    this.buf.writeUInt32BE(v >>> 0, this.pos + 4);
     this.pos += 8;
     return this;
   }
@@ -80,8 +80,13 @@ export class Writer {
     return this;
   }
 
+  /** UTF-8, written straight into the buffer (lone surrogates become U+FFFD, as TextEncoder does). */
   str(s: string): this {
-    return this.bytes(textEncoder.encode(s));
+    const n = Buffer.byteLength(s, 'utf8');
+    this.u32(n);
+    this.ensure(n);
+    this.pos += this.buf.write(s, this.pos, n, 'utf8');
+    return this;
   }
 
   finish(): Uint8Array {
@@ -123,10 +128,12 @@ export class Reader {
 
   u64(): number {
     if (this.pos + 8 > this.data.byteLength) throw short();
-    const v = this.view.getBigUint64(this.pos);
+    const hi = this.view.getUint32(this.pos);
+    const lo = this.view.getUint32(this.pos + 4);
     this.pos += 8;
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new CredenceError(Codes.MALFORMED, 'integer out of range');
-    return Number(v);
+    // Safe integers are below 2^53: the high word must fit in 21 bits.
+    if (hi >= 2 ** 21) throw new CredenceError(Codes.MALFORMED, 'integer out of range');
+    return hi * 2 ** 32 + lo;
   }
 
   bytes(maxBytes: number): Uint8Array {

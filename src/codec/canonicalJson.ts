@@ -13,43 +13,53 @@ function fail(message: string): never {
   throw new CredenceError(Codes.MALFORMED, message);
 }
 
-function write(v: unknown, depth: number, out: string[]): void {
+/** Printable ASCII without `"` or a backslash: JSON.stringify would only add the quotes. */
+const PLAIN_STRING = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+function quote(s: string): string {
+  return s.length <= 128 && PLAIN_STRING.test(s) ? `"${s}"` : JSON.stringify(s);
+}
+
+/** Own keys in UTF-16 code-unit order; most objects are built already sorted. */
+function sortedKeys(o: object): string[] {
+  const keys = Object.keys(o);
+  for (let i = 1; i < keys.length; i++) if ((keys[i - 1] as string) > (keys[i] as string)) return keys.sort();
+  return keys;
+}
+
+function write(v: unknown, depth: number): string {
   if (depth > JSON_DEPTH_MAX) fail(`JSON nested deeper than ${JSON_DEPTH_MAX}`);
-  if (v === null) {
-    out.push('null');
-  } else if (typeof v === 'boolean') {
-    out.push(v ? 'true' : 'false');
-  } else if (typeof v === 'number') {
-    if (!Number.isSafeInteger(v)) fail('JSON numbers must be safe integers (use strings for decimals)');
-    out.push(Object.is(v, -0) ? '0' : String(v));
-  } else if (typeof v === 'string') {
-    out.push(JSON.stringify(v));
-  } else if (Array.isArray(v)) {
-    out.push('[');
-    for (let i = 0; i < v.length; i++) {
-      if (i > 0) out.push(',');
-      write(v[i], depth + 1, out);
+  switch (typeof v) {
+    case 'string':
+      return quote(v);
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'number':
+      if (!Number.isSafeInteger(v)) fail('JSON numbers must be safe integers (use strings for decimals)');
+      return Object.is(v, -0) ? '0' : String(v);
+    case 'object': {
+      if (v === null) return 'null';
+      if (Array.isArray(v)) {
+        let out = '[';
+        for (let i = 0; i < v.length; i++) out += i > 0 ? `,${write(v[i], depth + 1)}` : write(v[i], depth + 1);
+        return `${out}]`;
+      }
+      if (Object.getPrototypeOf(v) !== Object.prototype) break;
+      const keys = sortedKeys(v);
+      let out = '{';
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i] as string;
+        out += `${i > 0 ? ',' : ''}${quote(k)}:${write((v as Record<string, unknown>)[k], depth + 1)}`;
+      }
+      return `${out}}`;
     }
-    out.push(']');
-  } else if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
-    const keys = Object.keys(v as object).sort();
-    out.push('{');
-    keys.forEach((k, i) => {
-      if (i > 0) out.push(',');
-      out.push(JSON.stringify(k), ':');
-      write((v as Record<string, unknown>)[k], depth + 1, out);
-    });
-    out.push('}');
-  } else {
-    fail(`value of type ${typeof v} is not allowed in canonical JSON`);
   }
+  return fail(`value of type ${typeof v} is not allowed in canonical JSON`);
 }
 
 /** Canonical text of a JSON value. Throws MALFORMED on floats, undefined, cycles (depth). */
 export function canonicalJson(v: unknown): string {
-  const out: string[] = [];
-  write(v, 0, out);
-  return out.join('');
+  return write(v, 0);
 }
 
 export function canonicalJsonBytes(v: unknown): Uint8Array {

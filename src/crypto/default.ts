@@ -8,6 +8,7 @@ import { AEAD_AES_256_GCM, HPKE_X25519_ENC_BYTES, openBase, sealBase } from './h
 import {
   asBuffer,
   ED25519_SPKI_PREFIX,
+  plainBytes,
   KEY_CACHE_ENTRIES_MAX,
   KeyObjectCache,
   privateKeyFromPem,
@@ -176,7 +177,7 @@ export const defaultSuite: CryptoSuite = {
   name: 'default',
   hashBytes: DIGEST_BYTES,
   // crypto.hash (one-shot, Node >= 20.12) is ~1.5x faster than createHash for small inputs.
-  hash: (data) => new Uint8Array(crypto.hash('sha256', asBuffer(data), 'buffer')),
+  hash: (data) => plainBytes(crypto.hash('sha256', data, 'buffer')),
   hmac: (key, data) => new Uint8Array(crypto.createHmac('sha256', asBuffer(key)).update(asBuffer(data)).digest()),
   publicKeyBytes: ED25519_PUBLIC_BYTES,
   signatureBytesMax: ED25519_SIGNATURE_BYTES,

@@ -18,6 +18,7 @@ import crypto from 'node:crypto';
 import { assert, CredenceError, Codes } from '../util/errors.js';
 import {
   asBuffer,
+  plainBytes,
   KEY_CACHE_ENTRIES_MAX,
   KeyObjectCache,
   privateKeyFromPem,
@@ -55,7 +56,7 @@ export function sm2PublicKeyObject(raw: Uint8Array): crypto.KeyObject | null {
 const sm2Keys = new KeyObjectCache(KEY_CACHE_ENTRIES_MAX, sm2PublicKeyObject);
 
 function sm3(data: Uint8Array): Uint8Array {
-  return new Uint8Array(crypto.hash('sm3', asBuffer(data), 'buffer'));
+  return plainBytes(crypto.hash('sm3', data, 'buffer'));
 }
 
 function hmacSm3(key: Uint8Array, ...parts: Uint8Array[]): Buffer {

@@ -22,6 +22,14 @@ export function asBuffer(b: Uint8Array): Buffer {
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
+/**
+ * A plain Uint8Array view of a Buffer, without copying. Only for Buffers that own their memory
+ * (e.g. a digest from crypto.hash), never for pooled ones: the view shares the ArrayBuffer.
+ */
+export function plainBytes(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
 /** Public KeyObject from a known DER prefix and raw key; throws (node error) on an invalid key. */
 export function publicKeyFromRaw(prefix: Buffer, raw: Uint8Array): crypto.KeyObject {
   return crypto.createPublicKey({

@@ -10,7 +10,7 @@ import type { DecodedTx } from '../codec/tx.js';
 import { REPLAYED_CODE } from '../ledger/store.js';
 import { BLOCK_LIMITS } from '../codec/block.js';
 import { TX_LIMITS } from '../codec/tx.js';
-import { stateKeyBytes } from '../ledger/stateProof.js';
+import { isStateKey } from '../ledger/stateProof.js';
 import { CredenceError } from '../util/errors.js';
 
 export const EXEC_LIMITS = {
@@ -123,7 +123,7 @@ class TxContext implements ContractContext {
 
   private write(key: string, value: Uint8Array | undefined): void {
     if (Buffer.byteLength(key) > EXEC_LIMITS.keyBytesMax) throw new ContractError('KEY_TOO_LARGE', 'state key too long');
-    if (stateKeyBytes(key) === undefined) throw new ContractError('BAD_STATE_KEY', 'state keys are 1-256 bytes of valid UTF-8 without NUL');
+    if (!isStateKey(key)) throw new ContractError('BAD_STATE_KEY', 'state keys are 1-256 bytes of valid UTF-8 without NUL');
     if (!this.writes.has(key) && this.writes.size >= EXEC_LIMITS.writesPerTxMax) {
       throw new ContractError('TOO_MANY_WRITES', `a transaction may write at most ${EXEC_LIMITS.writesPerTxMax} keys`);
     }

@@ -44,10 +44,20 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  * Unicode without NUL: two JS strings must never map to the same bytes (lone surrogates would).
  */
 export function stateKeyBytes(key: unknown): Buffer | undefined {
-  if (typeof key !== 'string' || key.length === 0 || key.length > STATE_KEY_BYTES_MAX) return undefined;
-  if (LONE_SURROGATE.test(key) || key.includes('\u0000')) return undefined;
-  const b = Buffer.from(key, 'utf8');
-  return b.byteLength <= STATE_KEY_BYTES_MAX ? b : undefined;
+  if (!isStateKey(key)) return undefined;
+  return ASCII_KEY.test(key) ? Buffer.from(key, 'latin1') : Buffer.from(key, 'utf8');
+}
+
+/** ASCII without NUL, 1..256 characters: the common case, valid without further checks. */
+const ASCII_KEY = /^[\x01-\x7f]{1,256}$/;
+
+/** Is `key` a valid state key (see stateKeyBytes), without building its bytes? */
+export function isStateKey(key: unknown): key is string {
+  if (typeof key !== 'string') return false;
+  if (ASCII_KEY.test(key)) return true;
+  if (key.length === 0 || key.length > STATE_KEY_BYTES_MAX) return false;
+  if (LONE_SURROGATE.test(key) || key.includes('\u0000')) return false;
+  return Buffer.byteLength(key, 'utf8') <= STATE_KEY_BYTES_MAX;
 }
 
 /** The bucket a key lives in: first two bytes of H(keyBytes), big-endian. */

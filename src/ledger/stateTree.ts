@@ -30,6 +30,7 @@ import {
   type StateProof,
   emptyBucketHash,
   stateBucketOf,
+  isStateKey,
   stateKeyBytes,
   stateLeafHash,
 } from './stateProof.js';
@@ -125,7 +126,7 @@ export class StateTree {
 
   /** The value of `key`, or undefined. Inside a transaction, sees that transaction's writes. */
   get(key: string): Uint8Array | undefined {
-    if (stateKeyBytes(key) === undefined) return undefined;
+    if (!isStateKey(key)) return undefined;
     return this.stmts.get.get(key);
   }
 
