@@ -49,6 +49,7 @@ export function stateKeyBytes(key: unknown): Buffer | undefined {
 }
 
 /** ASCII without NUL, 1..256 characters: the common case, valid without further checks. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the range starts at 0x01 so that NUL is refused
 const ASCII_KEY = /^[\x01-\x7f]{1,256}$/;
 
 /** Is `key` a valid state key (see stateKeyBytes), without building its bytes? */
