@@ -5,7 +5,7 @@
 //   genesis.json network.json etcd.json run.json keys/ nodes/<org>/ etcd/m1..m3/
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeHeader } from '../codec/block.js';
 import type { CryptoSuite, SuiteName } from '../crypto/suite.js';
@@ -194,20 +194,20 @@ export interface AddedOrg {
  * config (etcd ordering, the existing nodes as peers) and record it in network.json.
  */
 export async function addOrganization(net: EtcdNetwork, orgId: string, port: number): Promise<AddedOrg> {
+  checkNewOrg(net, orgId, port);
   const suite = getSuite(net.layout.suite);
   const key = suite.generateSigningKey();
-  const keyFile = writeKeyFiles(join(net.dir, 'keys'), orgId, key).privateKeyPath;
-  const change = { kind: 'addOrg', org: { id: orgId, name: `Organization ${orgId}`, roles: ['member'], keys: [toHex(key.publicKey)] } };
-  const proposed = await nodeClient(net, 0, 60_000).call({ contract: 'gov', method: 'propose', args: change });
-  if (proposed.status !== 'committed' || proposed.code !== 'OK')
-    throw new CredenceError(Codes.UNAVAILABLE, `proposal was not accepted: ${JSON.stringify(proposed)}`);
-  const proposalId = (proposed.value as { proposalId: number }).proposalId;
-  let status = (proposed.value as { status: string }).status;
-  for (let i = 1; i < net.layout.nodes.length && status === 'open'; i++) {
-    const r = await nodeClient(net, i, 60_000).call({ contract: 'gov', method: 'vote', args: { proposalId, approve: true } });
-    if (r.status === 'committed' && r.code === 'OK') status = (r.value as { status: string }).status;
+  const keyPaths = writeKeyFiles(join(net.dir, 'keys'), orgId, key);
+  const keyFile = keyPaths.privateKeyPath;
+  let proposalId: number;
+  try {
+    proposalId = await voteIn(net, { id: orgId, name: `Organization ${orgId}`, roles: ['member'], keys: [toHex(key.publicKey)] });
+  } catch (e) {
+    // Not a member: its key files must not linger, so a retry starts clean.
+    rmSync(keyPaths.privateKeyPath, { force: true });
+    rmSync(keyPaths.publicKeyPath, { force: true });
+    throw e;
   }
-  if (status !== 'passed') throw new CredenceError(Codes.UNAVAILABLE, `proposal ${proposalId} did not pass (status ${status})`);
   const host = new URL(net.layout.nodes[0]?.url ?? 'http://127.0.0.1').hostname;
   const nodeDir = join(net.dir, 'nodes', orgId);
   mkdirSync(join(nodeDir, 'data'), { recursive: true });
@@ -232,6 +232,39 @@ export async function addOrganization(net: EtcdNetwork, orgId: string, port: num
   net.layout.nodes.push(node);
   writeFileSync(join(net.dir, 'network.json'), `${JSON.stringify(net.layout, null, 2)}\n`);
   return { node, proposalId };
+}
+
+const ORG_ID_RE = /^[a-z][a-z0-9-]{0,31}$/;
+
+/** Refuse, before anything is written or proposed, an id or port the network already uses. */
+export function checkNewOrg(net: EtcdNetwork, orgId: string, port: number): void {
+  if (!ORG_ID_RE.test(orgId)) throw new CredenceError('USAGE', `organization id "${orgId.slice(0, 40)}" must be 1-32 characters: a-z first, then a-z 0-9 -`);
+  if (net.layout.nodes.some((n) => n.orgId === orgId)) throw new CredenceError('USAGE', `organization ${orgId} is already in this network`);
+  if (existsSync(join(net.dir, 'keys', `${orgId}.key.pem`)) || existsSync(join(net.dir, 'nodes', orgId)))
+    throw new CredenceError('USAGE', `${join(net.dir, 'keys', orgId)}.key.pem or nodes/${orgId} already exists; remove them or pick another id`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new CredenceError('USAGE', '--port must be from 1 to 65535');
+  const used = [...net.layout.nodes.map((n) => n.url), ...net.etcd.flatMap((m) => [m.clientUrl, m.peerUrl])];
+  if (used.some((u) => Number(new URL(u).port) === port))
+    throw new CredenceError('USAGE', `port ${port} is already used by this network; pick another with --port`);
+}
+
+/** Propose adding `org` with the first node's key and vote yes with the others until it passes. */
+async function voteIn(net: EtcdNetwork, org: { id: string; name: string; roles: string[]; keys: string[] }): Promise<number> {
+  const proposed = await nodeClient(net, 0, 60_000).call({ contract: 'gov', method: 'propose', args: { kind: 'addOrg', org } });
+  if (proposed.status !== 'committed' || proposed.code !== 'OK')
+    throw new CredenceError(Codes.UNAVAILABLE, `the proposal to add ${org.id} was refused (${proposed.code ?? proposed.status})`);
+  const proposalId = (proposed.value as { proposalId: number }).proposalId;
+  let status = (proposed.value as { status: string }).status;
+  for (let i = 1; i < net.layout.nodes.length && status === 'open'; i++) {
+    const r = await nodeClient(net, i, 60_000).call({ contract: 'gov', method: 'vote', args: { proposalId, approve: true } });
+    if (r.status === 'committed' && r.code === 'OK') status = (r.value as { status: string }).status;
+  }
+  if (status !== 'passed')
+    throw new CredenceError(
+      Codes.UNAVAILABLE,
+      `proposal ${proposalId} to add ${org.id} did not pass (status ${status}); see "credence gov show ${proposalId}"`,
+    );
+  return proposalId;
 }
 
 export function networkExists(dir: string): boolean {

@@ -6,11 +6,11 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { SuiteName } from '../crypto/suite.js';
 import { SUITE_NAMES } from '../crypto/suites.js';
-import type { NetworkView } from '../node/etcdMember.js';
-import { EtcdClient } from '../ordering/etcdClient.js';
 import { CredenceError } from '../util/errors.js';
-import { NetworkProcesses, addOrganization, createEtcdNetwork, loadEtcdNetwork, networkExists, nodeClient } from './netops.js';
-import { fail, printJson } from './output.js';
+import { waitEtcdReady } from './etcdCluster.js';
+import { NetworkProcesses, addOrganization, checkNewOrg, createEtcdNetwork, loadEtcdNetwork, networkExists } from './netops.js';
+import { printStatus } from './networkStatus.js';
+import { fail } from './output.js';
 
 interface RunFile {
   nodes: Record<string, number>;
@@ -64,13 +64,16 @@ export function registerNetworkOps(program: Command): void {
   const net = program.commands.find((c) => c.name() === 'network') ?? program.command('network');
   net
     .command('up')
-    .description('create (first time) and start a network in the background: a 3-member etcd cluster and N nodes on loopback')
+    .description(
+      'create (first time) and start a network in the background: a 3-member etcd cluster and N nodes on loopback; on a running network, restarts only the processes that died',
+    )
     .requiredOption('-d, --data <dir>', 'network directory (ports, keys and data directories are laid out under it)')
     .option('--ordering <kind>', 'ordering service: etcd', 'etcd')
     .option('-n, --orgs <n>', 'number of organizations (first time only)', '4')
     .option('--suite <name>', `crypto suite: ${SUITE_NAMES.join(' or ')}`, 'default')
     .option('--chain-id <id>', 'chain id', 'credence-local')
-    .option('--base-port <port>', 'API port of the first node; etcd uses base+100 to base+105', '7001')
+    .option('--base-port <port>', 'API port of the first node; the other nodes follow', '7001')
+    .option('--etcd-base-port <port>', 'first of the 6 etcd ports (client and peer per member; default: base port + 100)')
     .option('--retain-blocks <n>', 'blocks of log kept in etcd below the final height', '1000')
     .action(action(up));
   net
@@ -95,9 +98,11 @@ export function registerNetworkOps(program: Command): void {
     );
   net
     .command('status')
-    .description("each node's height, final height and checkpoints, the etcd members, and the lag")
+    .description(
+      "each node's status, height, final height (checkpointed by a majority), lag behind the highest node and the checkpoints it has seen; the etcd members (health, leader, revision); exits 1 when a node is not ok or etcd has no quorum",
+    )
     .requiredOption('-d, --data <dir>', 'network directory')
-    .option('--json', 'print JSON')
+    .option('--json', 'print JSON (for scripts)')
     .action(action(status));
   net
     .command('add-org <id>')
@@ -110,28 +115,48 @@ export function registerNetworkOps(program: Command): void {
         const n = loadEtcdNetwork(dir);
         const lastPort = Math.max(...n.layout.nodes.map((x) => Number(new URL(x.url).port)));
         const port = o.port === undefined ? lastPort + 1 : Number(o.port);
+        checkNewOrg(n, id, port);
         say(`proposing organization ${id} and collecting votes…`);
         const added = await addOrganization(n, id, port);
         const procs = new NetworkProcesses(n, true);
         const i = n.layout.nodes.length - 1;
         procs.startNode(i);
-        say(`proposal ${added.proposalId} passed; starting node ${id} at ${added.node.url} and syncing…`);
-        await procs.waitNode(i, 120_000);
         const run = readRun(dir);
         run.nodes[id] = procs.nodeProcs[i]?.pid ?? 0;
         writeFileSync(join(dir, 'run.json'), `${JSON.stringify(run, null, 2)}\n`);
+        say(`proposal ${added.proposalId} passed; starting node ${id} at ${added.node.url} and syncing…`);
+        await procs.waitNode(i, 120_000);
         process.stdout.write(`organization ${id} joined; its node is ${added.node.url}\n`);
       }),
     );
 }
 
-async function up(o: { data: string; ordering: string; orgs: string; suite: string; chainId: string; basePort: string; retainBlocks: string }): Promise<void> {
+function portOption(v: string, name: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new CredenceError('USAGE', `${name} must be a port number`);
+  return n;
+}
+
+/**
+ * Create the network the first time, then start whatever of it is not running: all of it
+ * after `down`, or just the members and nodes that died (their data directories make them
+ * rejoin and catch up).
+ */
+interface UpOptions {
+  data: string;
+  ordering: string;
+  orgs: string;
+  suite: string;
+  chainId: string;
+  basePort: string;
+  etcdBasePort?: string;
+  retainBlocks: string;
+}
+
+async function up(o: UpOptions): Promise<void> {
   if (o.ordering !== 'etcd') throw new CredenceError('USAGE', '--ordering must be etcd (for solo, use "network create" and "node start")');
   if (!(SUITE_NAMES as readonly string[]).includes(o.suite)) throw new CredenceError('USAGE', `--suite must be ${SUITE_NAMES.join(' or ')}`);
   const dir = resolve(o.data);
-  const running = readRun(dir);
-  if (Object.values(running.nodes).some((pid) => ours(pid, dir)))
-    throw new CredenceError('USAGE', `the network in ${dir} is already up; run "credence network down --data ${o.data}" first`);
   const net = networkExists(dir)
     ? loadEtcdNetwork(dir)
     : createEtcdNetwork({
@@ -139,76 +164,53 @@ async function up(o: { data: string; ordering: string; orgs: string; suite: stri
         orgs: Number(o.orgs),
         suite: o.suite as SuiteName,
         chainId: o.chainId,
-        basePort: Number(o.basePort),
+        basePort: portOption(o.basePort, '--base-port'),
+        ...(o.etcdBasePort === undefined ? {} : { etcdBasePort: portOption(o.etcdBasePort, '--etcd-base-port') }),
         retainBlocks: Number(o.retainBlocks),
       });
+  const before = readRun(dir);
+  const alive = (pid: number | undefined) => pid !== undefined && ours(pid, dir);
+  const etcdToStart = net.etcd.flatMap((m, i) => (alive(before.etcd[m.name]) ? [] : [i]));
+  const nodesToStart = net.layout.nodes.flatMap((n, i) => (alive(before.nodes[n.orgId]) ? [] : [i]));
+  if (etcdToStart.length === 0 && nodesToStart.length === 0) {
+    process.stdout.write(`the network in ${dir} is already up; see "credence network status --data ${o.data}"\n`);
+    return;
+  }
   const procs = new NetworkProcesses(net, true);
   const record = () => {
-    const run: RunFile = { nodes: {}, etcd: {} };
-    net.layout.nodes.forEach((n, i) => {
+    const run: RunFile = { nodes: { ...before.nodes }, etcd: { ...before.etcd } };
+    for (const i of nodesToStart) {
+      const n = net.layout.nodes[i];
       const pid = procs.nodeProcs[i]?.pid;
-      if (pid !== undefined) run.nodes[n.orgId] = pid;
-    });
-    net.etcd.forEach((m, i) => {
+      if (n !== undefined && pid !== undefined) run.nodes[n.orgId] = pid;
+    }
+    for (const i of etcdToStart) {
+      const m = net.etcd[i];
       const pid = procs.etcdProcs[i]?.pid;
-      if (pid !== undefined) run.etcd[m.name] = pid;
-    });
+      if (m !== undefined && pid !== undefined) run.etcd[m.name] = pid;
+    }
     writeFileSync(join(dir, 'run.json'), `${JSON.stringify(run, null, 2)}\n`);
   };
   try {
-    await procs.up((what) => {
-      record();
-      say(what);
-    });
+    for (const i of etcdToStart) procs.startEtcd(i);
+    record();
+    say(`waiting for the etcd cluster (${etcdToStart.length} of ${net.etcd.length} members started)`);
+    await waitEtcdReady(net.etcd.map((m) => m.clientUrl));
+    for (const i of nodesToStart) procs.startNode(i);
+    record();
+    for (const i of nodesToStart) {
+      say(`waiting for node ${net.layout.nodes[i]?.orgId}`);
+      await procs.waitNode(i);
+    }
   } finally {
     record();
   }
   process.stdout.write(`network "${net.layout.chainId}" is up in ${dir} (etcd ordering, ${net.layout.nodes.length} organizations)\n`);
   for (const m of net.etcd) process.stdout.write(`  etcd ${m.name.padEnd(8)} ${m.clientUrl}\n`);
   for (const n of net.layout.nodes) process.stdout.write(`  node ${n.orgId.padEnd(8)} ${n.url}   credence info --config ${n.config}\n`);
-  process.stdout.write(`stop it with: credence network down --data ${o.data}\n`);
+  process.stdout.write(`check it with: credence network status --data ${o.data}\nstop it with:  credence network down --data ${o.data}\n`);
 }
 
 async function status(o: { data: string; json?: boolean }): Promise<void> {
-  const net = loadEtcdNetwork(resolve(o.data));
-  const views = await Promise.all(
-    net.layout.nodes.map(async (n, i) => {
-      try {
-        const c = nodeClient(net, i, 3000);
-        const [view, health] = await Promise.all([c.request<NetworkView>('GET', '/v1/network'), c.health()]);
-        return { ...view, orgId: n.orgId, url: n.url, status: health.status, reasons: health.reasons };
-      } catch (e) {
-        return { orgId: n.orgId, url: n.url, status: 'down', reasons: [e instanceof Error ? e.message : String(e)] };
-      }
-    }),
-  );
-  const client = new EtcdClient(
-    net.etcd.map((m) => m.clientUrl),
-    2000,
-  );
-  const etcd = await client.statuses();
-  const top = Math.max(0, ...views.map((v) => ('height' in v ? v.height : 0)));
-  const nodes = views.map((v) => ({ ...v, lag: 'height' in v ? top - v.height : null }));
-  if (o.json) {
-    printJson({ chainId: net.layout.chainId, nodes, etcd });
-    return;
-  }
-  process.stdout.write(`network "${net.layout.chainId}" in ${net.dir}\n\nnodes:\n`);
-  for (const v of nodes) {
-    const h = 'height' in v ? `height ${v.height}  final ${v.finalHeight}  lag ${v.lag}` : '';
-    process.stdout.write(`  ${v.orgId.padEnd(8)} ${v.url.padEnd(24)} ${v.status.padEnd(9)} ${h}\n`);
-    if ('checkpoints' in v)
-      for (const c of v.checkpoints)
-        process.stdout.write(`      checkpoint from ${c.orgId}: height ${c.height} ${c.blockHash.slice(0, 16)}… confirmed to ${c.confirmed}\n`);
-    for (const r of v.reasons) process.stdout.write(`      ! ${r}\n`);
-  }
-  process.stdout.write('\netcd members:\n');
-  for (const s of etcd) {
-    const leader = s.ok && s.leader === s.memberId ? ' (leader)' : '';
-    process.stdout.write(`  ${s.endpoint.padEnd(24)} ${s.ok ? `up${leader}  revision ${s.revision}  raft index ${s.raftIndex}` : `DOWN: ${s.error}`}\n`);
-  }
-  if (etcd.filter((s) => s.ok).length < 2) {
-    process.stdout.write('\nwarning: fewer than 2 of 3 etcd members are up: ordering is stopped until one comes back\n');
-    process.exitCode = 1;
-  }
+  await printStatus(loadEtcdNetwork(resolve(o.data)), o.json === true);
 }
