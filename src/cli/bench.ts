@@ -1,6 +1,7 @@
 // `credence bench …`: benchmarks that print one JSON object as their last line.
 
 import type { Command } from 'commander';
+import { runAggregateBench } from '../../bench/aggregate.js';
 import { runChaos } from '../../bench/chaos.js';
 import { runLedgerBench } from '../../bench/ledger.js';
 import { runNetworkBench } from '../../bench/network.js';
@@ -59,6 +60,25 @@ export function registerBench(program: Command): void {
         const runs = Number(o.runs);
         if (!Number.isInteger(runs) || runs < 1 || runs > 1000) throw new CredenceError('USAGE', '--runs must be an integer from 1 to 1000');
         process.stdout.write(`${JSON.stringify(runZkBench(runs))}\n`);
+      } catch (e) {
+        fail(e);
+      }
+    });
+  bench
+    .command('aggregate')
+    .description('secure aggregation: N banks secret-share amounts for K SMEs to 2-3 aggregators over loopback HTTP')
+    .option('--banks <n>', 'banks', '10')
+    .option('--items <n>', 'SMEs in the query set', '100000')
+    .option('--aggregators <n>', 'aggregator nodes (2 or 3)', '3')
+    .action(async (o: { banks: string; items: string; aggregators: string }) => {
+      try {
+        const banks = Number(o.banks);
+        const items = Number(o.items);
+        const aggregators = Number(o.aggregators);
+        if (!Number.isInteger(banks) || banks < 1 || banks > 64) throw new CredenceError('USAGE', '--banks must be an integer from 1 to 64');
+        if (!Number.isInteger(items) || items < 1 || items > 1_000_000) throw new CredenceError('USAGE', '--items must be an integer from 1 to 1000000');
+        if (aggregators !== 2 && aggregators !== 3) throw new CredenceError('USAGE', '--aggregators must be 2 or 3');
+        process.stdout.write(`${JSON.stringify(await runAggregateBench({ banks, items, aggregators }))}\n`);
       } catch (e) {
         fail(e);
       }
