@@ -56,7 +56,11 @@ export async function runAggregateBench(o: AggregateBenchOptions): Promise<Recor
         const shares = splitShares(vecFromAmounts(amounts), o.aggregators);
         await Promise.all(
           shares.map(async (share, j) => {
-            const res = await fetch(`${servers[j]?.url}/shares`, { method: 'POST', body: encodeShare({ job, bank, aggregator: j, share }), headers: { 'content-type': 'application/octet-stream' } });
+            const res = await fetch(`${servers[j]?.url}/shares`, {
+              method: 'POST',
+              body: encodeShare({ job, bank, aggregator: j, share }),
+              headers: { 'content-type': 'application/octet-stream' },
+            });
             if (res.status !== 204) throw new Error(`aggregator ${j} refused bank ${bank}: ${await res.text()}`);
           }),
         );

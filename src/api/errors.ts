@@ -1,5 +1,6 @@
 // Error codes become HTTP statuses here, at the edge, and nowhere else.
 
+import { PrivacyCodes } from '../privacy/codes.js';
 import { Codes } from '../util/errors.js';
 
 const STATUS: Record<string, number> = {
@@ -16,6 +17,13 @@ const STATUS: Record<string, number> = {
   [Codes.UNAVAILABLE]: 503,
   [Codes.TIMEOUT]: 504,
   INTERNAL: 500,
+  [PrivacyCodes.BAD_MESSAGE]: 400,
+  [PrivacyCodes.BAD_POINT]: 400,
+  [PrivacyCodes.BAD_PROOF]: 400,
+  [PrivacyCodes.SIZE_MISMATCH]: 400,
+  [PrivacyCodes.REPLAYED]: 409,
+  [PrivacyCodes.JOB_STATE]: 409,
+  [PrivacyCodes.PARTY_DROPPED]: 502,
 };
 
 export function statusOf(code: string): number {

@@ -98,6 +98,41 @@ export function openApiDocument(limits: NodeLimits) {
         }),
       },
       ...dataspacePaths(),
+      ...privacyPaths(),
+    },
+  };
+}
+
+function privacyPaths() {
+  const bin = { content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } };
+  const json = { content: { 'application/json': { schema: { type: 'object' } } } };
+  return {
+    '/v1/privacy/datasets/{name}': {
+      put: op('Store a named dataset on this node (one item per line; never on chain)', {
+        parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+        requestBody: bin,
+      }),
+    },
+    '/v1/privacy/psi': {
+      post: op('Start a PSI job with a peer node: {dataset, peerUrl, peerOrg, peerDataset, mode: set|size, purpose}; 202 with the job', { requestBody: json }),
+    },
+    '/v1/privacy/jobs/{id}': { get: op("A privacy job: this node's view (phase, progress, result) and the record on chain", { parameters: [idParam] }) },
+    '/v1/privacy/psi/{id}/open': { post: op('(peer side) open a PSI session for a job registered on chain', { parameters: [idParam], requestBody: json }) },
+    '/v1/privacy/psi/{id}/frames': { post: op('(peer side) one query frame', { parameters: [idParam], requestBody: bin }) },
+    '/v1/privacy/psi/{id}/frames/{kind}/{seq}': {
+      get: op('(peer side) one reply or senderSet frame, once computed', {
+        parameters: [
+          idParam,
+          { name: 'kind', in: 'path', required: true, schema: { enum: ['reply', 'senderSet'] } },
+          { name: 'seq', in: 'path', required: true, schema: { type: 'integer' } },
+        ],
+      }),
+    },
+    '/v1/privacy/zk/jobs': {
+      post: op('Register a zero-knowledge threshold-proof job {threshold, purpose}; its id is the proof context', { requestBody: json }),
+    },
+    '/v1/privacy/zk/jobs/{id}/proof': {
+      post: op('Submit {statement, proof}; the compute contract verifies it on chain', { parameters: [idParam], requestBody: json }),
     },
   };
 }

@@ -16,6 +16,7 @@ import { authenticate } from './auth.js';
 import { SUBJECT_PREFIX, registerDataspaceRoutes } from './dataspaceRoutes.js';
 import { statusOf } from './errors.js';
 import { registerNetworkRoutes } from './networkRoutes.js';
+import { registerPrivacyRoutes } from './privacyRoutes.js';
 import { openApiDocument } from './openapi.js';
 import { streamBlocks, streamEvents } from './sse.js';
 
@@ -134,6 +135,7 @@ export function buildApi(node: CredenceNode): FastifyInstance {
   app.get('/v1/stream/blocks', async (req, reply) => streamBlocks(node, req, reply, optionalFrom(req) ?? node.chain.height() + 1));
   registerNetworkRoutes(app, node);
   registerDataspaceRoutes(app, node);
+  registerPrivacyRoutes(app, node);
   return app;
 }
 

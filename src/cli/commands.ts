@@ -17,7 +17,7 @@ import { toHex } from '../util/bytes.js';
 import { CredenceError, Codes } from '../util/errors.js';
 import { type ConnectOpts, addConnectOptions, connect } from './connect.js';
 import { createNetwork, genericOrgs } from './network.js';
-import { Progress, fail, printJson } from './output.js';
+import { Progress, fail, printJson, run } from './output.js';
 
 function parseJsonArg(text: string, what: string): JsonValue {
   try {
@@ -33,15 +33,8 @@ function intOption(v: string, name: string): number {
   return n;
 }
 
-export const run =
-  <A extends unknown[]>(fn: (...a: A) => Promise<void> | void) =>
-  async (...a: A) => {
-    try {
-      await fn(...a);
-    } catch (e) {
-      fail(e);
-    }
-  };
+/** Re-exported for command files that import it from here. */
+export { run };
 
 export function registerCommands(program: Command): void {
   registerNetwork(program);

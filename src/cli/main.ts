@@ -6,6 +6,7 @@ import { registerBench } from './bench.js';
 import { registerCommands } from './commands.js';
 import { registerDataspace } from './dataspace.js';
 import { registerDemo } from './demo.js';
+import { registerPrivacy } from './privacy.js';
 import { registerId } from './id.js';
 import { registerNetworkOps } from './networkCommands.js';
 
@@ -18,6 +19,7 @@ program
 registerCommands(program);
 registerNetworkOps(program);
 registerDemo(program);
+registerPrivacy(program);
 registerBench(program);
 registerId(program);
 registerDataspace(program);

@@ -13,6 +13,17 @@ export function fail(e: unknown): never {
   process.exit(isCredenceError(e) && e.code === 'USAGE' ? 2 : 1);
 }
 
+/** Wraps a command action: any error is printed as `error CODE: message` with a non-zero exit. */
+export const run =
+  <A extends unknown[]>(fn: (...a: A) => Promise<void> | void) =>
+  async (...a: A) => {
+    try {
+      await fn(...a);
+    } catch (e) {
+      fail(e);
+    }
+  };
+
 export class Progress {
   private last = 0;
   private readonly tty = process.stderr.isTTY === true;

@@ -4,6 +4,7 @@
 import type { CryptoSuite } from '../crypto/suite.js';
 import type { Contract } from '../execution/runtime.js';
 import { access } from './access.js';
+import { compute } from './compute.js';
 import { consentsContract } from './consents.js';
 import { disputesContract } from './disputes.js';
 import { governance } from './governance.js';
@@ -12,6 +13,6 @@ import { kv } from './kv.js';
 import { recordsContract } from './records.js';
 
 export function systemContracts(suite: CryptoSuite): Map<string, Contract> {
-  const all = [governance, kv, identityContract(suite), recordsContract(suite), consentsContract(suite), access, disputesContract(suite)];
+  const all = [governance, kv, identityContract(suite), recordsContract(suite), consentsContract(suite), access, disputesContract(suite), compute];
   return new Map(all.map((c) => [c.name, c]));
 }

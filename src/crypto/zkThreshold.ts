@@ -155,10 +155,19 @@ export function checkCredential(c: Credential): void {
   if (!verify(null, credentialDigest(body), key, Buffer.from(signature, 'hex'))) throw bad('the credential signature does not verify');
 }
 
+/** Field order fixed here: objects arrive re-encoded (canonical JSON sorts keys). */
+function credentialFields(c: Credential): unknown[] {
+  return [c.subject, c.scoreCommitment, c.overdueCommitment, c.issuedAt, c.expiresAt, c.issuer, c.signature];
+}
+
+function proofFields(p: ThresholdProof): unknown[] {
+  return [p.bits, p.a0, p.a1, p.e0, p.z0, p.z1, p.overdueA, p.overdueZ];
+}
+
 function challenge(st: ThresholdStatement, parts: readonly string[]): bigint {
   const h = createHash('sha512')
     .update('credence-zk-threshold-v1\0')
-    .update(JSON.stringify([st.credential, st.threshold, st.context, parts]))
+    .update(JSON.stringify([credentialFields(st.credential), st.threshold, st.context, parts]))
     .digest();
   return mod(BigInt(`0x${h.toString('hex')}`));
 }
@@ -257,7 +266,7 @@ export function verifyThreshold(st: ThresholdStatement, p: ThresholdProof, now?:
   const z0 = p.z0.map(parseScalar);
   const z1 = p.z1.map(parseScalar);
   const oz = parseScalar(p.overdueZ);
-  const w = weights(p, 2 * SCORE_BITS + 2);
+  const w = weights(st, p, 2 * SCORE_BITS + 2);
   const wi = (i: number) => w[i] as bigint;
   // Σ_j w_j·(lhs_j − rhs_j) = 0 where each equation is lhs = rhs:
   //   bit i, branch 0: z0·H = A0 + e0·B        branch 1: z1·H = A1 + e1·(B − G)
@@ -293,8 +302,11 @@ export function verifyThreshold(st: ThresholdStatement, p: ThresholdProof, now?:
   if (!pippenger(Point, pts, scs).is0()) throw bad('the threshold proof does not verify');
 }
 
-function weights(p: ThresholdProof, n: number): bigint[] {
-  const seed = createHash('sha512').update('credence-zk-batch-v1\0').update(JSON.stringify(p)).digest();
+function weights(st: ThresholdStatement, p: ThresholdProof, n: number): bigint[] {
+  const seed = createHash('sha512')
+    .update('credence-zk-batch-v1\0')
+    .update(JSON.stringify([credentialFields(st.credential), st.threshold, st.context, proofFields(p)]))
+    .digest();
   return Array.from({ length: n }, (_, i) => {
     const h = createHash('sha256').update(seed).update(String(i)).digest();
     return BigInt(`0x${h.toString('hex', 0, 16)}`) | 1n;

@@ -128,8 +128,10 @@ export class Aggregator {
     readonly banks: number,
     readonly items: number,
   ) {
-    if (!Number.isInteger(banks) || banks < 1 || banks > AGG_BANKS_MAX) throw new CredenceError(PrivacyCodes.SIZE_MISMATCH, `banks must number 1 to ${AGG_BANKS_MAX}`);
-    if (!Number.isInteger(items) || items < 1 || items > AGG_ITEMS_MAX) throw new CredenceError(PrivacyCodes.SIZE_MISMATCH, `items must number 1 to ${AGG_ITEMS_MAX}`);
+    if (!Number.isInteger(banks) || banks < 1 || banks > AGG_BANKS_MAX)
+      throw new CredenceError(PrivacyCodes.SIZE_MISMATCH, `banks must number 1 to ${AGG_BANKS_MAX}`);
+    if (!Number.isInteger(items) || items < 1 || items > AGG_ITEMS_MAX)
+      throw new CredenceError(PrivacyCodes.SIZE_MISMATCH, `items must number 1 to ${AGG_ITEMS_MAX}`);
     this.sum = new Uint32Array(2 * items);
   }
 
@@ -138,7 +140,8 @@ export class Aggregator {
     if (m.aggregator !== this.index) throw new CredenceError(PrivacyCodes.BAD_MESSAGE, 'the share is meant for another aggregator');
     if (!Number.isInteger(m.bank) || m.bank >= this.banks) throw new CredenceError(PrivacyCodes.BAD_MESSAGE, 'unknown bank index', { bank: m.bank });
     if (this.seen.has(m.bank)) throw new CredenceError(PrivacyCodes.REPLAYED, 'this bank has already sent its share', { bank: m.bank });
-    if (m.share.length !== 2 * this.items) throw new CredenceError(PrivacyCodes.SIZE_MISMATCH, `the share has ${m.share.length / 2} items, the job ${this.items}`);
+    if (m.share.length !== 2 * this.items)
+      throw new CredenceError(PrivacyCodes.SIZE_MISMATCH, `the share has ${m.share.length / 2} items, the job ${this.items}`);
     addInto(this.sum, m.share);
     this.seen.add(m.bank);
   }
@@ -150,7 +153,9 @@ export class Aggregator {
   /** The partial sum, only once every bank's share is in; PARTY_DROPPED otherwise. */
   result(): Vec64 {
     if (this.missing > 0) {
-      throw new CredenceError(PrivacyCodes.PARTY_DROPPED, `${this.missing} of ${this.banks} banks have not sent their share; no partial sum is released`, { missing: this.missing });
+      throw new CredenceError(PrivacyCodes.PARTY_DROPPED, `${this.missing} of ${this.banks} banks have not sent their share; no partial sum is released`, {
+        missing: this.missing,
+      });
     }
     return this.sum;
   }
@@ -160,7 +165,9 @@ export class Aggregator {
 export function combine(partials: readonly (Vec64 | undefined)[], aggregators: number, items: number): number[] {
   const got = partials.filter((p): p is Vec64 => p !== undefined);
   if (got.length !== aggregators) {
-    throw new CredenceError(PrivacyCodes.PARTY_DROPPED, `${aggregators - got.length} of ${aggregators} aggregators did not answer; no result`, { missing: aggregators - got.length });
+    throw new CredenceError(PrivacyCodes.PARTY_DROPPED, `${aggregators - got.length} of ${aggregators} aggregators did not answer; no result`, {
+      missing: aggregators - got.length,
+    });
   }
   const acc = new Uint32Array(2 * items);
   for (const p of got) {

@@ -119,7 +119,8 @@ export function decrypt(k: PaillierKey, c: bigint): bigint {
 }
 
 function checkValue(v: number, what: string): void {
-  if (!Number.isSafeInteger(v) || Math.abs(v) >= VALUE_ABS_MAX) throw new CredenceError(PrivacyCodes.BAD_MESSAGE, `${what} must be integers below 2^40 in magnitude`);
+  if (!Number.isSafeInteger(v) || Math.abs(v) >= VALUE_ABS_MAX)
+    throw new CredenceError(PrivacyCodes.BAD_MESSAGE, `${what} must be integers below 2^40 in magnitude`);
 }
 
 export interface EncryptedModel {
@@ -144,11 +145,15 @@ function parseCipher(h: unknown, n2: bigint): bigint {
 
 /** Provider: evaluates the encrypted scorecard on its features, re-randomized. */
 export function evaluateModel(model: EncryptedModel, features: readonly number[]): string {
-  if (typeof model.n !== 'string' || !/^[0-9a-f]{400,600}$/.test(model.n)) throw new CredenceError(PrivacyCodes.BAD_MESSAGE, 'the model modulus must be 1600-2400 bits of hex');
+  if (typeof model.n !== 'string' || !/^[0-9a-f]{400,600}$/.test(model.n))
+    throw new CredenceError(PrivacyCodes.BAD_MESSAGE, 'the model modulus must be 1600-2400 bits of hex');
   const n = BigInt(`0x${model.n}`);
   if ((n & 1n) === 0n) throw new CredenceError(PrivacyCodes.BAD_MESSAGE, 'the model modulus must be odd');
   if (!Array.isArray(model.weights) || model.weights.length !== features.length) {
-    throw new CredenceError(PrivacyCodes.SIZE_MISMATCH, `the model has ${Array.isArray(model.weights) ? model.weights.length : 0} weights, the provider ${features.length} features`);
+    throw new CredenceError(
+      PrivacyCodes.SIZE_MISMATCH,
+      `the model has ${Array.isArray(model.weights) ? model.weights.length : 0} weights, the provider ${features.length} features`,
+    );
   }
   const n2 = n * n;
   let acc = parseCipher(model.bias, n2);

@@ -84,11 +84,22 @@ export class CredenceClient {
     } catch {
       throw new CredenceError(Codes.UNAVAILABLE, `node answered ${res.status} with a body that is not JSON`);
     }
-    if (!res.ok) {
-      const e = parsed as { code?: string; message?: string; details?: Record<string, string | number | boolean | null> } | null;
-      throw new CredenceError(e?.code ?? `HTTP_${res.status}`, e?.message ?? `node answered ${res.status}`, e?.details ?? {});
-    }
+    if (!res.ok) throw errorOf(res.status, parsed);
     return parsed as T;
+  }
+
+  /** Like request, for a binary (application/octet-stream) answer. */
+  async requestBytes(method: string, path: string, body?: Uint8Array | JsonValue): Promise<Uint8Array> {
+    const res = await this.fetchRaw(method, path, body, 0);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    if (res.ok) return bytes;
+    let parsed: unknown = null;
+    try {
+      parsed = JSON.parse(Buffer.from(bytes).toString('utf8'));
+    } catch {
+      // not JSON: reported by status below
+    }
+    throw errorOf(res.status, parsed);
   }
 
   private async fetchRaw(
@@ -238,4 +249,9 @@ export async function* parseSse(body: ReadableStream<Uint8Array>, signal?: Abort
     reader.releaseLock();
     await body.cancel().catch(() => {});
   }
+}
+
+function errorOf(status: number, parsed: unknown): CredenceError {
+  const e = parsed as { code?: string; message?: string; details?: Record<string, string | number | boolean | null> } | null;
+  return new CredenceError(e?.code ?? `HTTP_${status}`, e?.message ?? `node answered ${status}`, e?.details ?? {});
 }

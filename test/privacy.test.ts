@@ -1,0 +1,293 @@
+// Privacy computing between real node processes on loopback (2 organizations: org1 a bank,
+// org2 a court): PSI through the CLI and the API, checked against the plain intersection and
+// committed on chain with the peer's attestation; the coded failures (missing dataset, replayed
+// open, mismatched sizes, malformed frames, invalid group elements, a receiver that stops
+// mid-protocol), each marking the job failed on chain; consents for personal data; and a
+// zero-knowledge threshold proof issued, proved and verified by the compute contract via the CLI.
+
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { encodeFrame, toFrames } from '../src/privacy/psi.js';
+import type { CredenceClient } from '../src/sdk/client.js';
+import { CredenceError } from '../src/util/errors.js';
+import { cliAsync, startNetwork, type TestNetwork } from './helpers.js';
+
+process.env.CREDENCE_PRIVACY_IDLE_MS = '3000';
+
+let net: TestNetwork;
+let bank: CredenceClient;
+let court: CredenceClient;
+/** The bank's node key, talking to the court's node (as the bank's node does in a job). */
+let toCourt: CredenceClient;
+
+const applicants = Array.from({ length: 300 }, (_, i) => `91350100M${String(i).padStart(8, '0')}X`);
+const debtors = [...applicants.filter((_, i) => i % 7 === 3), ...Array.from({ length: 200 }, (_, i) => `91110000D${String(i).padStart(8, '0')}Y`)];
+
+interface Chain {
+  status: string;
+  participants: string[];
+  sizes: Record<string, number>;
+  resultHash?: string;
+  attestations: { org: string }[];
+  failure?: { code: string; by: string };
+}
+interface Status {
+  local: { status: string; result?: { size: number; indices?: number[]; senderSize: number }; error?: { code: string } } | null;
+  chain: Chain | null;
+}
+
+async function until<T>(f: () => Promise<T>, ok: (t: T) => boolean, what: string): Promise<T> {
+  for (let i = 0; i < 200; i++) {
+    const v = await f();
+    if (ok(v)) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const jobOf = (c: CredenceClient, id: string) => c.request<Status>('GET', `/v1/privacy/jobs/${id}`);
+const chainJob = (c: CredenceClient, id: string) =>
+  until(
+    () => jobOf(c, id),
+    (s) => s.chain !== null && s.chain.status !== 'registered',
+    'the job on chain',
+  );
+
+async function rejects(p: Promise<unknown>, code: string): Promise<void> {
+  await assert.rejects(p, (e: unknown) => e instanceof CredenceError && e.code === code);
+}
+
+async function registerJob(receiverSize: number): Promise<string> {
+  const jobId = randomBytes(32).toString('hex');
+  const r = await bank.call({
+    contract: 'compute',
+    method: 'register',
+    args: { jobId, protocol: 'psi', purpose: 'CREDIT_CHECK', participants: ['org1', 'org2'], sizes: { receiver: receiverSize } },
+  });
+  assert.equal(r.code, 'OK');
+  return jobId;
+}
+
+describe('privacy computing between nodes', () => {
+  before(async () => {
+    net = await startNetwork({ orgs: 2 });
+    bank = net.client(0);
+    court = net.client(1);
+    toCourt = net.client(1, net.layout.nodes[0]?.keyFile);
+    const file = join(net.dir, 'applicants.txt');
+    writeFileSync(file, applicants.join('\n'));
+    const put = await cliAsync(['privacy', 'dataset', 'put', 'applicants', file, '--config', net.layout.nodes[0]?.config ?? '']);
+    assert.equal(put.status, 0, put.stderr);
+    await court.request('PUT', '/v1/privacy/datasets/debtors', new Uint8Array(Buffer.from(debtors.join('\n'))));
+  });
+  after(() => net?.close());
+
+  it('PSI through the CLI equals the plain intersection, committed on chain and attested by the peer', async () => {
+    const node0 = net.layout.nodes[0];
+    const node1 = net.layout.nodes[1];
+    const r = await cliAsync([
+      'privacy',
+      'psi',
+      '--config',
+      node0?.config ?? '',
+      '--dataset',
+      'applicants',
+      '--peer-url',
+      node1?.url ?? '',
+      '--peer-org',
+      'org2',
+      '--peer-dataset',
+      'debtors',
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as Status & { jobId: string };
+    const want = applicants.flatMap((a, i) => (debtors.includes(a) ? [i] : []));
+    assert.deepEqual(out.local?.result?.indices, want);
+    assert.equal(out.local?.result?.senderSize, debtors.length);
+    const chain = (
+      await until(
+        () => jobOf(bank, out.jobId),
+        (s) => (s.chain?.attestations.length ?? 0) === 1,
+        'the attestation',
+      )
+    ).chain;
+    assert.equal(chain?.status, 'done');
+    assert.deepEqual(chain?.participants, ['org1', 'org2']);
+    assert.deepEqual(chain?.sizes, { receiver: applicants.length, sender: debtors.length });
+    assert.match(chain?.resultHash ?? '', /^[0-9a-f]{64}$/);
+    assert.equal(chain?.attestations[0]?.org, 'org2');
+    // No identifier of either set is on chain.
+    const state = JSON.stringify(chain);
+    assert.ok(!applicants.some((a) => state.includes(a)));
+  });
+
+  it('size-only PSI through the API reveals only the count', async () => {
+    const job = await bank.request<{ id: string }>('POST', '/v1/privacy/psi', {
+      dataset: 'applicants',
+      peerUrl: net.layout.nodes[1]?.url ?? '',
+      peerOrg: 'org2',
+      peerDataset: 'debtors',
+      mode: 'size',
+    });
+    const s = await until(
+      () => jobOf(bank, job.id),
+      (x) => x.local?.status !== 'running',
+      'the job',
+    );
+    assert.equal(s.local?.status, 'done');
+    assert.equal(s.local?.result?.size, applicants.filter((a) => debtors.includes(a)).length);
+    assert.equal(s.local?.result?.indices, undefined);
+  });
+
+  it('a missing peer dataset fails the job on chain with a coded error', async () => {
+    const job = await bank.request<{ id: string }>('POST', '/v1/privacy/psi', {
+      dataset: 'applicants',
+      peerUrl: net.layout.nodes[1]?.url ?? '',
+      peerOrg: 'org2',
+      peerDataset: 'nope',
+    });
+    const s = await chainJob(bank, job.id);
+    assert.equal(s.chain?.status, 'failed');
+    assert.equal(s.chain?.failure?.code, 'NOT_FOUND');
+    assert.equal(s.local?.error?.code, 'NOT_FOUND');
+    assert.equal(s.local?.result, undefined);
+  });
+
+  it('refuses a replayed open and mismatched set sizes', async () => {
+    const jobId = await registerJob(3);
+    await rejects(
+      toCourt.request('POST', `/v1/privacy/psi/${randomBytes(32).toString('hex')}/open`, { dataset: 'debtors', mode: 'set', receiverSize: 3 }),
+      'PRIVACY_JOB_STATE',
+    );
+    await rejects(toCourt.request('POST', `/v1/privacy/psi/${jobId}/open`, { dataset: 'debtors', mode: 'set', receiverSize: 4 }), 'PRIVACY_SIZE_MISMATCH');
+    await rejects(court.request('POST', `/v1/privacy/psi/${jobId}/open`, { dataset: 'debtors', mode: 'set', receiverSize: 3 }), 'FORBIDDEN');
+    await toCourt.request('POST', `/v1/privacy/psi/${jobId}/open`, { dataset: 'debtors', mode: 'set', receiverSize: 3 });
+    await rejects(toCourt.request('POST', `/v1/privacy/psi/${jobId}/open`, { dataset: 'debtors', mode: 'set', receiverSize: 3 }), 'PRIVACY_REPLAYED');
+    // A frame claiming a different total: the session is dropped and the job failed on chain.
+    const job = Buffer.from(jobId, 'hex');
+    const [frame] = toFrames(job, 'query', new Uint8Array(32 * 4));
+    await rejects(toCourt.request('POST', `/v1/privacy/psi/${jobId}/frames`, encodeFrame(frame as NonNullable<typeof frame>)), 'PRIVACY_SIZE_MISMATCH');
+    const s = await chainJob(bank, jobId);
+    assert.equal(s.chain?.failure?.code, 'PRIVACY_SIZE_MISMATCH');
+    assert.equal(s.chain?.failure?.by, 'org2');
+    await rejects(toCourt.requestBytes('GET', `/v1/privacy/psi/${jobId}/frames/reply/0`), 'PRIVACY_JOB_STATE');
+  });
+
+  it('malformed and replayed frames are refused', async () => {
+    const jobId = await registerJob(3);
+    await toCourt.request('POST', `/v1/privacy/psi/${jobId}/open`, { dataset: 'debtors', mode: 'set', receiverSize: 3 });
+    const frames = toFrames(
+      Buffer.from(jobId, 'hex'),
+      'query',
+      new Uint8Array(randomBytes(32 * 3)).map((b, i) => (i % 32 === 31 ? b & 0x3f : b)),
+      2,
+    );
+    await toCourt.request('POST', `/v1/privacy/psi/${jobId}/frames`, encodeFrame(frames[0] as NonNullable<(typeof frames)[0]>));
+    await rejects(toCourt.request('POST', `/v1/privacy/psi/${jobId}/frames`, encodeFrame(frames[0] as NonNullable<(typeof frames)[0]>)), 'PRIVACY_REPLAYED');
+    const s = await chainJob(bank, jobId);
+    assert.equal(s.chain?.failure?.code, 'PRIVACY_REPLAYED');
+    const other = await registerJob(1);
+    await toCourt.request('POST', `/v1/privacy/psi/${other}/open`, { dataset: 'debtors', mode: 'set', receiverSize: 1 });
+    await rejects(toCourt.request('POST', `/v1/privacy/psi/${other}/frames`, new Uint8Array(7)), 'PRIVACY_BAD_MESSAGE');
+  });
+
+  it('an invalid group element fails the job on chain with PRIVACY_BAD_POINT', async () => {
+    const jobId = await registerJob(2);
+    await toCourt.request('POST', `/v1/privacy/psi/${jobId}/open`, { dataset: 'debtors', mode: 'set', receiverSize: 2 });
+    const [frame] = toFrames(Buffer.from(jobId, 'hex'), 'query', new Uint8Array(64));
+    await toCourt.request('POST', `/v1/privacy/psi/${jobId}/frames`, encodeFrame(frame as NonNullable<typeof frame>));
+    const s = await chainJob(bank, jobId);
+    assert.equal(s.chain?.failure?.code, 'PRIVACY_BAD_POINT');
+    await rejects(toCourt.requestBytes('GET', `/v1/privacy/psi/${jobId}/frames/reply/0`), 'PRIVACY_JOB_STATE');
+  });
+
+  it('a receiver that stops mid-protocol: the peer drops the session and fails the job on chain', async () => {
+    const jobId = await registerJob(5);
+    await toCourt.request('POST', `/v1/privacy/psi/${jobId}/open`, { dataset: 'debtors', mode: 'set', receiverSize: 5 });
+    const s = await chainJob(bank, jobId);
+    assert.equal(s.chain?.failure?.code, 'PRIVACY_PARTY_DROPPED');
+  });
+
+  it('a peer that is down: the job fails on chain with UNAVAILABLE', async () => {
+    const job = await bank.request<{ id: string }>('POST', '/v1/privacy/psi', {
+      dataset: 'applicants',
+      peerUrl: 'http://127.0.0.1:9',
+      peerOrg: 'org2',
+      peerDataset: 'debtors',
+    });
+    const s = await chainJob(bank, job.id);
+    assert.equal(s.chain?.failure?.code, 'UNAVAILABLE');
+  });
+
+  it('a job on personal data needs valid consents', async () => {
+    const args = {
+      jobId: randomBytes(32).toString('hex'),
+      protocol: 'psi',
+      purpose: 'CREDIT_CHECK',
+      participants: ['org1', 'org2'],
+      sizes: { receiver: 1 },
+      personal: true,
+      categories: ['court-judgment'],
+    };
+    assert.equal((await bank.call({ contract: 'compute', method: 'register', args })).code, 'CONSENT_REQUIRED');
+    assert.equal((await bank.call({ contract: 'compute', method: 'register', args: { ...args, consents: ['ab'.repeat(16)] } })).code, 'CONSENT_NOT_FOUND');
+  });
+
+  it('zero-knowledge threshold proof: issue, register, prove and verify on chain via the CLI; a tampered proof fails', async () => {
+    const node0 = net.layout.nodes[0];
+    const cfg = node0?.config ?? '';
+    const f = (n: string) => join(net.dir, n);
+    const issue = await cliAsync([
+      'privacy',
+      'zk',
+      'issue',
+      '--key',
+      node0?.keyFile ?? '',
+      '--subject',
+      'E:91350100M000100Y',
+      '--score',
+      '720',
+      '--overdue',
+      '0',
+      '--credential',
+      f('cred.json'),
+      '--secrets',
+      f('secrets.json'),
+    ]);
+    assert.equal(issue.status, 0, issue.stderr);
+    const job = JSON.parse((await cliAsync(['privacy', 'zk', 'job', '--config', cfg, '--threshold', '650'])).stdout) as { jobId: string };
+    const prove = await cliAsync([
+      'privacy',
+      'zk',
+      'prove',
+      '--credential',
+      f('cred.json'),
+      '--secrets',
+      f('secrets.json'),
+      '--job',
+      job.jobId,
+      '--threshold',
+      '650',
+      '--out',
+      f('proof.json'),
+    ]);
+    assert.equal(prove.status, 0, prove.stderr);
+    const proofText = readFileSync(f('proof.json'), 'utf8');
+    assert.ok(!/"(score|scoreBlind|overdue|overdueBlind)"/.test(proofText));
+    const ok = await cliAsync(['privacy', 'zk', 'verify', '--config', cfg, '--job', job.jobId, '--proof', f('proof.json')]);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal((await jobOf(bank, job.jobId)).chain?.status, 'done');
+    // Tampered: the same proof with a lower threshold claimed, for a new job.
+    const job2 = JSON.parse((await cliAsync(['privacy', 'zk', 'job', '--config', cfg, '--threshold', '650'])).stdout) as { jobId: string };
+    const p = JSON.parse(proofText) as { statement: { context: string } };
+    p.statement.context = job2.jobId;
+    writeFileSync(f('bad.json'), JSON.stringify(p));
+    const bad = await cliAsync(['privacy', 'zk', 'verify', '--config', cfg, '--job', job2.jobId, '--proof', f('bad.json')]);
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /PRIVACY_BAD_PROOF/);
+    assert.equal((await jobOf(bank, job2.jobId)).chain?.status, 'failed');
+  });
+});
