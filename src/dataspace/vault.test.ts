@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { getSuite } from '../crypto/suites.js';
+import { batchRoot, commit, newSalt } from './commitment.js';
+import { type Record, recordId } from './record.js';
+import { SqliteVault, type StagedItem } from './vault.js';
+
+const suite = getSuite('default');
+const dir = mkdtempSync(join(tmpdir(), 'vault-test-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const key = new Uint8Array(32).fill(9);
+
+function rec(i: number, subject: Record['subject'] = 'E:91110000600037341L'): Record {
+  return {
+    id: recordId(suite, { provider: 'court', schema: 'court-judgment', version: 1, ref: `case-${i}` }),
+    schema: 'court-judgment',
+    subject,
+    provider: 'court',
+    version: 1,
+    data: { caseNumber: `(2021)京0105民初${1000 + i}号`, court: 'Chaoyang', judgmentDate: '2021-03-01', causeOfAction: `DISTINCTIVE-CONTENT-${i}` },
+    conductEnd: '2021-06-30',
+  };
+}
+
+function fileBytes(path: string): Buffer {
+  return Buffer.concat([path, `${path}-wal`].filter((p) => existsSync(p)).map((p) => readFileSync(p)));
+}
+
+function stage(vault: SqliteVault, id: string, records: Record[]): StagedItem[] {
+  const items = records.map((record) => {
+    const salt = newSalt();
+    return { record, salt, commitment: commit(suite, record, salt), expiresAt: Date.UTC(2026, 5, 30), ref: `ref-${record.id.slice(0, 6)}` };
+  });
+  vault.stageBatch({ id, txId: 'ab'.repeat(32), tx: new Uint8Array([1, 2, 3]), txExpiresAt: 1, root: batchRoot(suite, items.map((x) => x.commitment)), items });
+  return items;
+}
+
+describe('SqliteVault', () => {
+  it('round-trips records encrypted under per-record keys; nothing readable in the file', () => {
+    const path = join(dir, 'a.sqlite');
+    const v = new SqliteVault({ path, key, suite });
+    const r0 = rec(0);
+    const salt = newSalt();
+    v.put(r0, salt);
+    v.put(rec(1, 'P:'.concat('ab'.repeat(32)) as Record['subject']), newSalt());
+    assert.deepEqual(v.get(r0.id), { record: r0, salt });
+    assert.deepEqual(v.listBySubject('E:91110000600037341L'), [r0.id]);
+    assert.throws(() => v.put(r0, salt), (e: { code?: string }) => e.code === 'RECORD_EXISTS');
+    v.close();
+    assert.ok(!fileBytes(path).includes('DISTINCTIVE-CONTENT'), 'record content is in the file in clear');
+    const raw = new Database(path, { readonly: true });
+    const keys = raw.prepare('SELECT wrapped_key FROM records').all() as { wrapped_key: Buffer }[];
+    raw.close();
+    assert.equal(keys.length, 2);
+    assert.ok(!(keys[0]?.wrapped_key as Buffer).equals(keys[1]?.wrapped_key as Buffer));
+  });
+
+  it('a wrong vault key is refused at open', () => {
+    const path = join(dir, 'a.sqlite');
+    assert.throws(() => new SqliteVault({ path, key: new Uint8Array(32).fill(1), suite }), (e: { code?: string }) => e.code === 'BAD_KEY');
+  });
+
+  it('destroying a key makes the record unreadable, also from the raw SQLite file', () => {
+    const path = join(dir, 'b.sqlite');
+    const v = new SqliteVault({ path, key, suite });
+    const r = rec(7);
+    v.put(r, newSalt());
+    const raw = new Database(path, { readonly: true });
+    const before = raw.prepare('SELECT wrapped_key, sealed FROM records WHERE id = ?').get(r.id) as { wrapped_key: Buffer; sealed: Buffer };
+    raw.close();
+    assert.ok(fileBytes(path).includes(before.wrapped_key));
+    assert.equal(v.destroyKey(r.id), true);
+    assert.equal(v.get(r.id), undefined);
+    assert.deepEqual(v.listBySubject(r.subject), []);
+    assert.equal(v.destroyKey(r.id), false);
+    v.close();
+    const bytes = fileBytes(path);
+    assert.ok(!bytes.includes(before.wrapped_key), 'the wrapped data key is still in the file');
+    assert.ok(!bytes.includes(before.sealed.subarray(0, 48)), 'the ciphertext is still in the file');
+    const again = new SqliteVault({ path, key, suite });
+    assert.equal(again.get(r.id), undefined);
+    assert.equal(again.stats().destroyed, 1);
+    again.close();
+  });
+
+  it('staged batches are invisible until finished, and vanish when dropped', () => {
+    const v = new SqliteVault({ path: join(dir, 'c.sqlite'), key, suite });
+    const a = stage(v, 'batch-a', [rec(10), rec(11)]);
+    stage(v, 'batch-b', [rec(12)]);
+    assert.equal(v.get(a[0]?.record.id as string), undefined);
+    assert.deepEqual(
+      v.pendingBatches().map((b) => [b.id, b.records]),
+      [
+        ['batch-a', 2],
+        ['batch-b', 1],
+      ],
+    );
+    v.finishBatch('batch-a');
+    v.dropBatch('batch-b');
+    assert.deepEqual(v.pendingBatches(), []);
+    assert.deepEqual(v.get(a[1]?.record.id as string)?.record, a[1]?.record);
+    const inc = v.inclusion(a[1]?.record.id as string);
+    assert.equal(inc?.index, 1);
+    assert.deepEqual(inc?.commitments, [a[0]?.commitment, a[1]?.commitment]);
+    assert.deepEqual(v.stats(), { live: 2, pending: 0, destroyed: 0 });
+    assert.deepEqual(v.latestByRef('court-judgment', a[0]?.ref as string), { id: a[0]?.record.id, version: 1, readable: true });
+    assert.deepEqual(v.dueForExpiry(Date.UTC(2026, 5, 29), 10), []);
+    assert.equal(v.dueForExpiry(Date.UTC(2026, 5, 30), 10).length, 2);
+    assert.equal(v.destroyKeys(v.dueForExpiry(Date.UTC(2030, 0, 1), 10)), 2);
+    v.close();
+  });
+});

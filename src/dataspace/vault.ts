@@ -1,0 +1,277 @@
+// The provider's off-chain store of records. Each record (with its commitment salt) is
+// encrypted under its own random data key with the suite's AEAD; each data key is wrapped
+// by the node's vault key. Destroying a record's key (expiry, Reg Art 16) deletes the
+// wrapped key and the ciphertext with SQLite's secure_delete on and truncates the WAL, so
+// the record cannot be read back from the file by anyone, vault key or not.
+//
+// Import consistency: a batch is first staged (records "pending" plus the signed anchor
+// transaction), then finished (live) or dropped depending on what the chain did with the
+// transaction, so after a crash `pendingBatches()` says exactly what to reconcile.
+
+import Database from 'better-sqlite3';
+import { type JsonValue, canonicalJsonBytes } from '../codec/canonicalJson.js';
+import type { CryptoSuite } from '../crypto/suite.js';
+import { fromHexStrict, toHex, utf8 } from '../util/bytes.js';
+import { CredenceError, Codes } from '../util/errors.js';
+import type { SubjectId } from './identifiers.js';
+import { type Record, parseRecord } from './record.js';
+
+export const VAULT_KEY_BYTES = 32;
+
+export interface StoredRecord {
+  readonly record: Record;
+  readonly salt: Uint8Array;
+}
+
+/** The seam every vault implements (SQLite by default). */
+export interface Vault {
+  /** Store a record (outside any batch) with its commitment salt. */
+  put(record: Record, salt: Uint8Array): void;
+  /** The record and salt, or undefined if unknown, not yet anchored, or its key was destroyed. */
+  get(id: string): StoredRecord | undefined;
+  /** Ids of the readable records about a subject. */
+  listBySubject(subject: SubjectId): string[];
+  /** Destroy the record's data key; true if there was one. The record can never be read again. */
+  destroyKey(id: string): boolean;
+  close(): void;
+}
+
+export interface StagedItem {
+  readonly record: Record;
+  readonly salt: Uint8Array;
+  readonly commitment: Uint8Array;
+  /** When a negative record expires (ms since epoch), if it does. */
+  readonly expiresAt?: number;
+  /** The provider's own reference for the source row, to find earlier versions. */
+  readonly ref?: string;
+}
+
+export interface StagedBatch {
+  readonly id: string;
+  readonly txId: string;
+  readonly tx: Uint8Array;
+  readonly txExpiresAt: number;
+  readonly root: Uint8Array;
+  readonly items: readonly StagedItem[];
+}
+
+export interface PendingBatch {
+  readonly id: string;
+  readonly txId: string;
+  readonly tx: Uint8Array;
+  readonly txExpiresAt: number;
+  readonly records: number;
+}
+
+export interface Inclusion {
+  readonly batch: string;
+  readonly index: number;
+  readonly root: Uint8Array;
+  readonly commitments: Uint8Array[];
+}
+
+/** Vault operations the importer, the expiry sweeper and delivery need beyond `Vault`. */
+export interface BatchVault extends Vault {
+  stageBatch(batch: StagedBatch): void;
+  finishBatch(id: string): void;
+  dropBatch(id: string): void;
+  pendingBatches(): PendingBatch[];
+  inclusion(id: string): Inclusion | undefined;
+  latestByRef(schema: string, ref: string): { id: string; version: number; readable: boolean } | undefined;
+  /** Live records whose expiry is at or before `now`, oldest first. */
+  dueForExpiry(now: number, limit: number): string[];
+  stats(): { live: number; pending: number; destroyed: number };
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS batches (
+  id TEXT PRIMARY KEY, state TEXT NOT NULL, tx_id TEXT NOT NULL, tx BLOB NOT NULL,
+  tx_expires_at INTEGER NOT NULL, root BLOB NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS records (
+  id TEXT PRIMARY KEY, subject TEXT NOT NULL, schema TEXT NOT NULL, ref TEXT, version INTEGER NOT NULL,
+  batch TEXT, idx INTEGER, commitment BLOB, state TEXT NOT NULL, expires_at INTEGER,
+  wrapped_key BLOB, sealed BLOB);
+CREATE INDEX IF NOT EXISTS records_subject ON records(subject);
+CREATE INDEX IF NOT EXISTS records_ref ON records(schema, ref, version);
+CREATE INDEX IF NOT EXISTS records_batch ON records(batch, idx);
+CREATE INDEX IF NOT EXISTS records_expiry ON records(expires_at) WHERE state = 'live' AND expires_at IS NOT NULL;
+`;
+
+const KEY_CHECK = utf8('credence vault key check');
+
+interface RecordRow {
+  id: string;
+  wrapped_key: Buffer | null;
+  sealed: Buffer | null;
+  state: string;
+}
+
+export interface SqliteVaultOptions {
+  readonly path: string;
+  readonly key: Uint8Array;
+  readonly suite: CryptoSuite;
+}
+
+export class SqliteVault implements BatchVault {
+  private readonly db: Database.Database;
+  private readonly suite: CryptoSuite;
+  private readonly key: Uint8Array;
+
+  constructor(opts: SqliteVaultOptions) {
+    if (opts.key.byteLength !== VAULT_KEY_BYTES) throw new CredenceError(Codes.BAD_KEY, `vault key must be ${VAULT_KEY_BYTES} bytes`);
+    this.suite = opts.suite;
+    this.key = opts.key;
+    this.db = new Database(opts.path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('secure_delete = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    this.checkKey();
+  }
+
+  private checkKey(): void {
+    const row = this.db.prepare('SELECT v FROM meta WHERE k = ?').get('keycheck') as { v: Buffer } | undefined;
+    if (row === undefined) {
+      this.db.prepare('INSERT INTO meta (k, v) VALUES (?, ?)').run('keycheck', this.suite.encrypt(this.key, KEY_CHECK));
+      return;
+    }
+    try {
+      this.suite.decrypt(this.key, new Uint8Array(row.v));
+    } catch {
+      throw new CredenceError(Codes.BAD_KEY, 'the vault key does not open this vault: check vaultKeyFile in the node config');
+    }
+  }
+
+  private seal(record: Record, salt: Uint8Array): { wrapped: Uint8Array; sealed: Uint8Array } {
+    const dataKey = new Uint8Array(VAULT_KEY_BYTES);
+    crypto.getRandomValues(dataKey);
+    const aad = utf8(record.id);
+    const sealed = this.suite.encrypt(dataKey, canonicalJsonBytes({ record: record as unknown as JsonValue, salt: toHex(salt) }), aad);
+    const wrapped = this.suite.encrypt(this.key, dataKey, aad);
+    dataKey.fill(0);
+    return { wrapped, sealed };
+  }
+
+  private insert(item: StagedItem, batch: { id: string; index: number } | null, state: 'pending' | 'live'): void {
+    const { wrapped, sealed } = this.seal(item.record, item.salt);
+    const r = item.record;
+    try {
+      this.db
+        .prepare(
+          `INSERT INTO records (id, subject, schema, ref, version, batch, idx, commitment, state, expires_at, wrapped_key, sealed)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(r.id, r.subject, r.schema, item.ref ?? null, r.version, batch?.id ?? null, batch?.index ?? null, item.commitment, state, item.expiresAt ?? null, wrapped, sealed);
+    } catch (e) {
+      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new CredenceError(Codes.RECORD_EXISTS, 'a record with this id is already in the vault');
+      throw e;
+    }
+  }
+
+  put(record: Record, salt: Uint8Array): void {
+    this.insert({ record, salt, commitment: new Uint8Array(0) }, null, 'live');
+  }
+
+  get(id: string): StoredRecord | undefined {
+    const row = this.db.prepare('SELECT id, wrapped_key, sealed, state FROM records WHERE id = ?').get(id) as RecordRow | undefined;
+    if (row === undefined || row.state !== 'live' || row.wrapped_key === null || row.sealed === null) return undefined;
+    const aad = utf8(row.id);
+    const dataKey = this.suite.decrypt(this.key, new Uint8Array(row.wrapped_key), aad);
+    const plain = this.suite.decrypt(dataKey, new Uint8Array(row.sealed), aad);
+    dataKey.fill(0);
+    const parsed = JSON.parse(Buffer.from(plain).toString('utf8')) as { record: unknown; salt: string };
+    const salt = fromHexStrict(parsed.salt);
+    if (salt === undefined) throw new CredenceError(Codes.CORRUPT, 'vault entry has a bad salt');
+    return { record: parseRecord(parsed.record), salt };
+  }
+
+  listBySubject(subject: SubjectId): string[] {
+    return (this.db.prepare("SELECT id FROM records WHERE subject = ? AND state = 'live' ORDER BY rowid").all(subject) as { id: string }[]).map((r) => r.id);
+  }
+
+  destroyKey(id: string): boolean {
+    const n = this.db.prepare("UPDATE records SET wrapped_key = NULL, sealed = NULL, state = 'destroyed' WHERE id = ? AND state = 'live'").run(id).changes;
+    // Old page images of the row may sit in the WAL until a checkpoint: truncate it.
+    if (n > 0) this.db.pragma('wal_checkpoint(TRUNCATE)');
+    return n > 0;
+  }
+
+  /** Destroy many keys in one transaction and one WAL truncation. */
+  destroyKeys(ids: readonly string[]): number {
+    const stmt = this.db.prepare("UPDATE records SET wrapped_key = NULL, sealed = NULL, state = 'destroyed' WHERE id = ? AND state = 'live'");
+    const n = this.db.transaction(() => ids.reduce((acc, id) => acc + stmt.run(id).changes, 0))();
+    if (n > 0) this.db.pragma('wal_checkpoint(TRUNCATE)');
+    return n;
+  }
+
+  stageBatch(batch: StagedBatch): void {
+    this.db.transaction(() => {
+      this.db
+        .prepare('INSERT INTO batches (id, state, tx_id, tx, tx_expires_at, root, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(batch.id, 'pending', batch.txId, batch.tx, batch.txExpiresAt, batch.root, Date.now());
+      batch.items.forEach((item, index) => {
+        this.insert(item, { id: batch.id, index }, 'pending');
+      });
+    })();
+  }
+
+  finishBatch(id: string): void {
+    this.db.transaction(() => {
+      this.db.prepare("UPDATE records SET state = 'live' WHERE batch = ? AND state = 'pending'").run(id);
+      this.db.prepare("UPDATE batches SET state = 'anchored', tx = x'' WHERE id = ?").run(id);
+    })();
+  }
+
+  dropBatch(id: string): void {
+    this.db.transaction(() => {
+      this.db.prepare("DELETE FROM records WHERE batch = ? AND state = 'pending'").run(id);
+      this.db.prepare('DELETE FROM batches WHERE id = ?').run(id);
+    })();
+  }
+
+  pendingBatches(): PendingBatch[] {
+    const rows = this.db
+      .prepare(
+        "SELECT b.id, b.tx_id, b.tx, b.tx_expires_at, (SELECT count(*) FROM records r WHERE r.batch = b.id) AS n FROM batches b WHERE b.state = 'pending' ORDER BY b.created_at",
+      )
+      .all() as { id: string; tx_id: string; tx: Buffer; tx_expires_at: number; n: number }[];
+    return rows.map((r) => ({ id: r.id, txId: r.tx_id, tx: new Uint8Array(r.tx), txExpiresAt: r.tx_expires_at, records: r.n }));
+  }
+
+  inclusion(id: string): Inclusion | undefined {
+    const row = this.db.prepare("SELECT batch, idx FROM records WHERE id = ? AND state = 'live' AND batch IS NOT NULL").get(id) as
+      | { batch: string; idx: number }
+      | undefined;
+    if (row === undefined) return undefined;
+    const b = this.db.prepare('SELECT root FROM batches WHERE id = ?').get(row.batch) as { root: Buffer };
+    const cs = this.db.prepare('SELECT commitment FROM records WHERE batch = ? ORDER BY idx').all(row.batch) as { commitment: Buffer }[];
+    return { batch: row.batch, index: row.idx, root: new Uint8Array(b.root), commitments: cs.map((c) => new Uint8Array(c.commitment)) };
+  }
+
+  latestByRef(schema: string, ref: string): { id: string; version: number; readable: boolean } | undefined {
+    const row = this.db
+      .prepare("SELECT id, version, state FROM records WHERE schema = ? AND ref = ? AND state != 'pending' ORDER BY version DESC LIMIT 1")
+      .get(schema, ref) as { id: string; version: number; state: string } | undefined;
+    return row === undefined ? undefined : { id: row.id, version: row.version, readable: row.state === 'live' };
+  }
+
+  dueForExpiry(now: number, limit: number): string[] {
+    return (
+      this.db.prepare("SELECT id FROM records WHERE state = 'live' AND expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at LIMIT ?").all(now, limit) as {
+        id: string;
+      }[]
+    ).map((r) => r.id);
+  }
+
+  stats(): { live: number; pending: number; destroyed: number } {
+    const rows = this.db.prepare('SELECT state, count(*) AS n FROM records GROUP BY state').all() as { state: string; n: number }[];
+    const of = (s: string) => rows.find((r) => r.state === s)?.n ?? 0;
+    return { live: of('live'), pending: of('pending'), destroyed: of('destroyed') };
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
