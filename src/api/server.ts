@@ -12,8 +12,10 @@ import { buildTxProof } from '../ledger/proofs.js';
 import type { CredenceNode } from '../node/node.js';
 import { fromHexStrict, toHex } from '../util/bytes.js';
 import { CredenceError, Codes, isCredenceError } from '../util/errors.js';
+import type { DataspaceServices } from '../node/dataspace.js';
 import { authenticate } from './auth.js';
 import { SUBJECT_PREFIX, registerDataspaceRoutes } from './dataspaceRoutes.js';
+import { registerProviderRoutes } from './providerRoutes.js';
 import { statusOf } from './errors.js';
 import { registerNetworkRoutes } from './networkRoutes.js';
 import { registerPrivacyRoutes } from './privacyRoutes.js';
@@ -45,7 +47,7 @@ function idParam(v: unknown): Uint8Array {
   return b;
 }
 
-export function buildApi(node: CredenceNode): FastifyInstance {
+export function buildApi(node: CredenceNode, dataspace?: DataspaceServices): FastifyInstance {
   const limits = node.config.limits;
   const app = Fastify({
     bodyLimit: limits.bodyBytesMax,
@@ -90,13 +92,15 @@ export function buildApi(node: CredenceNode): FastifyInstance {
     const path = req.url.split('?')[0] ?? '';
     // Subject routes authenticate subjects' keys themselves (dataspaceRoutes.ts).
     if (PUBLIC.has(path) || path.startsWith(SUBJECT_PREFIX)) return;
-    authenticate(
+    req.authKey = authenticate(
       node.suite,
       (k) => node.isMemberKey(k),
       { method: req.method, url: req.url, headers: req.headers, body: req.rawBody ?? new Uint8Array(0) },
       Date.now(),
     );
   });
+
+  if (dataspace !== undefined) registerProviderRoutes(app, node, dataspace);
 
   app.get('/health', async (_req, reply) => {
     const h = node.health();

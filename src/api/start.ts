@@ -8,6 +8,7 @@ import { getSuite } from '../crypto/suites.js';
 import { type Genesis, validateGenesis } from '../ledger/genesis.js';
 import { type NodeConfig, loadNodeConfig } from '../node/config.js';
 import { createLogger, type Logger } from '../node/log.js';
+import { type DataspaceServices, openDataspace } from '../node/dataspace.js';
 import { CredenceNode } from '../node/node.js';
 import { toHex } from '../util/bytes.js';
 import { CredenceError, Codes } from '../util/errors.js';
@@ -17,6 +18,7 @@ export interface RunningNode {
   readonly node: CredenceNode;
   readonly app: FastifyInstance;
   readonly url: string;
+  readonly dataspace: DataspaceServices;
   close(): Promise<void>;
 }
 
@@ -49,12 +51,15 @@ export async function startNode(config: NodeConfig, opts: { logger?: Logger; pro
   const rank = Math.max(0, genesis.orgs.indexOf(org as (typeof genesis.orgs)[number]));
   const node = new CredenceNode({ config, genesis, suite, signer, logger, processMetrics: opts.processMetrics ?? true, rank });
   let app: FastifyInstance | undefined;
+  let dataspace: DataspaceServices | undefined;
   try {
     await node.start();
-    app = buildApi(node);
+    dataspace = openDataspace(node, genesis, signer, logger);
+    app = buildApi(node, dataspace);
     await app.listen({ host: config.api.host, port: config.api.port });
   } catch (e) {
     await app?.close();
+    dataspace?.close();
     await node.stop();
     if ((e as { code?: string }).code === 'EADDRINUSE') {
       throw new CredenceError(Codes.CONFIG, `port ${config.api.port} is in use: stop the other process or change api.port in the config`);
@@ -65,12 +70,15 @@ export async function startNode(config: NodeConfig, opts: { logger?: Logger; pro
   const port = typeof addr === 'object' && addr !== null ? addr.port : config.api.port;
   const url = `http://${config.api.host}:${port}`;
   const started = app;
+  const ds = dataspace;
   return {
     node,
     app: started,
     url,
+    dataspace: ds,
     close: async () => {
       await started.close();
+      ds.close();
       await node.stop();
     },
   };

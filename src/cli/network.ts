@@ -2,6 +2,7 @@
 // loopback, laid out so that each node directory is self-contained and paths are relative:
 //   DIR/genesis.json  DIR/network.json  DIR/keys/<org>.key.pem  DIR/nodes/<org>/config.json
 
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeKeyFiles } from '../crypto/keyfile.js';
@@ -60,6 +61,14 @@ export function genericOrgs(n: number): OrgPlan[] {
   }));
 }
 
+/** Per-node secrets of the data space: the shared pseudonym secret and the node's own vault key. */
+function writeDataspaceKeys(nodeDir: string, pseudonymSecret: Uint8Array): { pseudonymKeyFile: string; vaultPath: string; vaultKeyFile: string } {
+  mkdirSync(join(nodeDir, 'vault'), { recursive: true });
+  writeFileSync(join(nodeDir, 'pseudonym.key'), `${toHex(pseudonymSecret)}\n`, { mode: 0o600 });
+  writeFileSync(join(nodeDir, 'vault.key'), `${toHex(randomBytes(32))}\n`, { mode: 0o600 });
+  return { pseudonymKeyFile: 'pseudonym.key', vaultPath: 'vault/vault.sqlite', vaultKeyFile: 'vault.key' };
+}
+
 export function createNetwork(o: NetworkOptions): NetworkLayout {
   const suite = getSuite(o.suite);
   mkdirSync(join(o.dir, 'keys'), { recursive: true });
@@ -86,6 +95,9 @@ export function createNetwork(o: NetworkOptions): NetworkLayout {
       extraKeyFiles: files.slice(1),
     });
   });
+  // The pseudonym secret (issue 3): one per network, copied to every node directory; the
+  // genesis holds only its SHA-256 so a node can check it was given the right one.
+  const pseudonymSecret = randomBytes(32);
   const genesis: Genesis = validateGenesis({
     chainId: o.chainId,
     suite: o.suite,
@@ -93,6 +105,7 @@ export function createNetwork(o: NetworkOptions): NetworkLayout {
     orgs: specs,
     policies: DEFAULT_POLICIES,
     ordering: { ...DEFAULT_ORDERING, ...(o.ordering ?? {}) },
+    pseudonymSecretHash: createHash('sha256').update(pseudonymSecret).digest('hex'),
   });
   const genesisFile = join(o.dir, 'genesis.json');
   writeFileSync(genesisFile, `${JSON.stringify(genesis, null, 2)}\n`);
@@ -106,6 +119,7 @@ export function createNetwork(o: NetworkOptions): NetworkLayout {
       api: { host: o.host, port: o.basePort + i },
       ordering: nodeOrdering(o, i, leader, nodes),
       log: { level: 'info', file: 'node.log' },
+      ...writeDataspaceKeys(join(o.dir, 'nodes', n.orgId), pseudonymSecret),
     };
     writeFileSync(n.config, `${JSON.stringify(config, null, 2)}\n`);
   });

@@ -44,7 +44,8 @@ export class RecordValidator {
     if (fn(data)) return [];
     return (fn.errors ?? []).slice(0, ERRORS_REPORTED_MAX).map((e) => ({
       path: e.instancePath,
-      message: e.keyword === 'additionalProperties' ? `unknown field ${JSON.stringify(String(e.params.additionalProperty).slice(0, 64))}` : (e.message ?? e.keyword),
+      message:
+        e.keyword === 'additionalProperties' ? `unknown field ${JSON.stringify(String(e.params.additionalProperty).slice(0, 64))}` : (e.message ?? e.keyword),
     }));
   }
 }

@@ -35,7 +35,17 @@ function stage(vault: SqliteVault, id: string, records: Record[]): StagedItem[] 
     const salt = newSalt();
     return { record, salt, commitment: commit(suite, record, salt), expiresAt: Date.UTC(2026, 5, 30), ref: `ref-${record.id.slice(0, 6)}` };
   });
-  vault.stageBatch({ id, txId: 'ab'.repeat(32), tx: new Uint8Array([1, 2, 3]), txExpiresAt: 1, root: batchRoot(suite, items.map((x) => x.commitment)), items });
+  vault.stageBatch({
+    id,
+    txId: 'ab'.repeat(32),
+    tx: new Uint8Array([1, 2, 3]),
+    txExpiresAt: 1,
+    root: batchRoot(
+      suite,
+      items.map((x) => x.commitment),
+    ),
+    items,
+  });
   return items;
 }
 
@@ -49,7 +59,10 @@ describe('SqliteVault', () => {
     v.put(rec(1, 'P:'.concat('ab'.repeat(32)) as Record['subject']), newSalt());
     assert.deepEqual(v.get(r0.id), { record: r0, salt });
     assert.deepEqual(v.listBySubject('E:91110000600037341L'), [r0.id]);
-    assert.throws(() => v.put(r0, salt), (e: { code?: string }) => e.code === 'RECORD_EXISTS');
+    assert.throws(
+      () => v.put(r0, salt),
+      (e: { code?: string }) => e.code === 'RECORD_EXISTS',
+    );
     v.close();
     assert.ok(!fileBytes(path).includes('DISTINCTIVE-CONTENT'), 'record content is in the file in clear');
     const raw = new Database(path, { readonly: true });
@@ -61,7 +74,10 @@ describe('SqliteVault', () => {
 
   it('a wrong vault key is refused at open', () => {
     const path = join(dir, 'a.sqlite');
-    assert.throws(() => new SqliteVault({ path, key: new Uint8Array(32).fill(1), suite }), (e: { code?: string }) => e.code === 'BAD_KEY');
+    assert.throws(
+      () => new SqliteVault({ path, key: new Uint8Array(32).fill(1), suite }),
+      (e: { code?: string }) => e.code === 'BAD_KEY',
+    );
   });
 
   it('destroying a key makes the record unreadable, also from the raw SQLite file', () => {

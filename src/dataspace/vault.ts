@@ -163,9 +163,23 @@ export class SqliteVault implements BatchVault {
           `INSERT INTO records (id, subject, schema, ref, version, batch, idx, commitment, state, expires_at, wrapped_key, sealed)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(r.id, r.subject, r.schema, item.ref ?? null, r.version, batch?.id ?? null, batch?.index ?? null, item.commitment, state, item.expiresAt ?? null, wrapped, sealed);
+        .run(
+          r.id,
+          r.subject,
+          r.schema,
+          item.ref ?? null,
+          r.version,
+          batch?.id ?? null,
+          batch?.index ?? null,
+          item.commitment,
+          state,
+          item.expiresAt ?? null,
+          wrapped,
+          sealed,
+        );
     } catch (e) {
-      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new CredenceError(Codes.RECORD_EXISTS, 'a record with this id is already in the vault');
+      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY')
+        throw new CredenceError(Codes.RECORD_EXISTS, 'a record with this id is already in the vault');
       throw e;
     }
   }
@@ -259,7 +273,9 @@ export class SqliteVault implements BatchVault {
 
   dueForExpiry(now: number, limit: number): string[] {
     return (
-      this.db.prepare("SELECT id FROM records WHERE state = 'live' AND expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at LIMIT ?").all(now, limit) as {
+      this.db
+        .prepare("SELECT id FROM records WHERE state = 'live' AND expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at LIMIT ?")
+        .all(now, limit) as {
         id: string;
       }[]
     ).map((r) => r.id);

@@ -44,6 +44,8 @@ export interface Genesis {
   readonly orgs: readonly OrgSpec[];
   readonly policies: Policies;
   readonly ordering: OrderingParams;
+  /** SHA-256 (hex) of the network's pseudonym secret, so a node can check it holds the right one. */
+  readonly pseudonymSecretHash?: string;
 }
 
 export const DEFAULT_ORDERING: OrderingParams = { blockTxMax: 4000, blockBytesMax: 8 * 1024 * 1024, cutTimeoutMs: 100 };
@@ -92,6 +94,7 @@ export function validateGenesis(g: Genesis): Genesis {
   checkPositive(g.ordering?.blockTxMax, 'ordering.blockTxMax');
   checkPositive(g.ordering?.blockBytesMax, 'ordering.blockBytesMax');
   checkPositive(g.ordering?.cutTimeoutMs, 'ordering.cutTimeoutMs');
+  if (g.pseudonymSecretHash !== undefined && !/^[0-9a-f]{64}$/.test(g.pseudonymSecretHash)) bad('pseudonymSecretHash must be 64 lowercase hex characters');
   canonicalJson(g);
   return g;
 }

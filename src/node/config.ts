@@ -56,6 +56,11 @@ export interface NodeConfig {
   readonly log: { readonly level: LogLevel; readonly file?: string };
   /** Worker threads for signature verification (default: all cores). */
   readonly verifyThreads?: number;
+  /** The network's pseudonym secret (32 bytes, hex), shared off chain by member nodes. */
+  readonly pseudonymKeyFile?: string;
+  /** The provider's record vault (SQLite) and the 32-byte key (hex) that wraps its data keys. */
+  readonly vaultPath?: string;
+  readonly vaultKeyFile?: string;
 }
 
 export const DEFAULT_LIMITS: NodeLimits = {
@@ -98,7 +103,20 @@ export function parseNodeConfig(raw: unknown, file: string): NodeConfig {
     limits,
     log: { level: c.log?.level ?? 'info', ...(c.log?.file === undefined ? {} : { file: resolve(dir, c.log.file) }) },
     ...(c.verifyThreads === undefined ? {} : { verifyThreads: c.verifyThreads }),
+    ...optionalPaths(c, dir, file),
   };
+}
+
+function optionalPaths(c: Partial<NodeConfig>, dir: string, file: string): Pick<NodeConfig, 'pseudonymKeyFile' | 'vaultPath' | 'vaultKeyFile'> {
+  const out: { pseudonymKeyFile?: string; vaultPath?: string; vaultKeyFile?: string } = {};
+  for (const k of ['pseudonymKeyFile', 'vaultPath', 'vaultKeyFile'] as const) {
+    const v = c[k];
+    if (v === undefined) continue;
+    if (typeof v !== 'string' || v.length === 0) bad(file, `"${k}" must be a non-empty string`);
+    out[k] = resolve(dir, v);
+  }
+  if ((out.vaultPath === undefined) !== (out.vaultKeyFile === undefined)) bad(file, '"vaultPath" and "vaultKeyFile" go together');
+  return out;
 }
 
 export function loadNodeConfig(file: string): NodeConfig {

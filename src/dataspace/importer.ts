@@ -1,0 +1,281 @@
+// Publishing records: rows from a provider's source file become validated records in the
+// vault and salted commitments anchored on chain in batches of at most 500.
+//
+// Nothing is half-written. For each batch the importer signs the `records.anchor`
+// transaction, stages the records in the vault together with that transaction (one SQLite
+// transaction), submits, and then either finishes the batch (chain said OK) or drops it
+// (chain refused). If the process dies in between, `recover()` looks the transaction up on
+// chain and finishes, drops, or resubmits the very same bytes (replay-safe) — so the vault
+// and the chain always end up agreeing.
+//
+// A row is `{ uscc | residentId, ref?, action?, reason?, ...data }`. `ref` is the provider's
+// own key for the row; `action: "correct"` makes a new version of the latest record with the
+// same ref, `action: "revoke"` revokes it (data is then `{ reason }`). Row errors never quote
+// a value (a value might be a personal ID number).
+
+import type { JsonValue } from '../codec/canonicalJson.js';
+import type { CryptoSuite } from '../crypto/suite.js';
+import type { ImportResultJson, RowErrorJson } from '../sdk/provider.js';
+import { toHex } from '../util/bytes.js';
+import { CredenceError, Codes, isCredenceError } from '../util/errors.js';
+import type { ChainPort } from './chainPort.js';
+import { BATCH_RECORDS_MAX, batchRoot, commit, newSalt } from './commitment.js';
+import { type SubjectId, checkResidentId, enterpriseSubjectId, personSubjectId } from './identifiers.js';
+import { type Record, addYearsMs, dateMs, recordId } from './record.js';
+import type { SchemaDefinition } from './schemas/catalog.js';
+import type { RecordValidator } from './validate.js';
+import type { BatchVault, StagedItem } from './vault.js';
+
+export type Row = { [k: string]: JsonValue };
+
+export type RowError = RowErrorJson;
+export type ImportResult = ImportResultJson;
+
+/** Most rows one import call takes (the CLI streams a file in calls of this size). */
+export const IMPORT_ROWS_MAX = 5000;
+const REF_RE = /^[\x21-\x7e]{1,128}$/;
+const SPECIAL = new Set(['uscc', 'residentId', 'ref', 'action', 'reason']);
+
+export interface ImporterOptions {
+  readonly suite: CryptoSuite;
+  readonly vault: BatchVault;
+  readonly chain: ChainPort;
+  readonly validator: RecordValidator;
+  /** The network's pseudonym secret; without it, rows about persons are refused. */
+  readonly pseudonymSecret?: Uint8Array;
+  /** How long to wait for each anchor transaction to commit. */
+  readonly commitTimeoutMs?: number;
+}
+
+interface Prepared {
+  readonly row: number;
+  readonly item: StagedItem;
+  readonly negative: boolean;
+}
+
+class RowFailure extends CredenceError {}
+
+function rowFail(code: string, message: string): never {
+  throw new RowFailure(code, message);
+}
+
+export class Importer {
+  constructor(private readonly o: ImporterOptions) {}
+
+  /** Resolve a schema as registered on chain (UNKNOWN_SCHEMA otherwise). */
+  schema(id: string): SchemaDefinition {
+    const def = this.o.chain.schema(id);
+    if (def === undefined) throw new CredenceError(Codes.UNKNOWN_SCHEMA, `schema "${id.slice(0, 64)}" is not registered on chain (see: credence data schemas)`);
+    return def;
+  }
+
+  /** Import rows numbered from `firstRow`; bad rows are reported, good rows anchored. */
+  async importRows(schemaId: string, rows: readonly Row[], firstRow = 1): Promise<ImportResult> {
+    return this.importNumbered(
+      schemaId,
+      rows.map((value, i) => ({ row: firstRow + i, value })),
+    );
+  }
+
+  /** Import rows that carry their own source row numbers (parse failures already left out). */
+  async importNumbered(schemaId: string, rows: readonly { row: number; value: Row }[]): Promise<ImportResult> {
+    if (rows.length > IMPORT_ROWS_MAX) throw new CredenceError(Codes.TOO_LARGE, `at most ${IMPORT_ROWS_MAX} rows per import call`, { rows: rows.length });
+    const def = this.schema(schemaId);
+    const errors: RowError[] = [];
+    const good: Prepared[] = [];
+    const refsSeen = new Set<string>();
+    rows.forEach(({ row, value }) => {
+      const n = row;
+      try {
+        good.push(this.prepare(def, value, n, refsSeen));
+      } catch (e) {
+        if (!isCredenceError(e)) throw e;
+        errors.push({ row: n, code: e.code, message: e.message });
+      }
+    });
+    const result: ImportResult = { anchored: [], errors, pending: [], batches: [] };
+    for (let i = 0; i < good.length; i += BATCH_RECORDS_MAX) await this.anchorBatch(def, good.slice(i, i + BATCH_RECORDS_MAX), result);
+    result.errors.sort((a, b) => a.row - b.row);
+    return result;
+  }
+
+  private subjectOf(row: Row): SubjectId {
+    const { uscc, residentId } = row;
+    if ((uscc === undefined) === (residentId === undefined)) rowFail(Codes.INVALID_IDENTIFIER, 'a row names its subject by exactly one of uscc or residentId');
+    if (uscc !== undefined) {
+      if (typeof uscc !== 'string') rowFail(Codes.INVALID_IDENTIFIER, 'uscc must be a string');
+      return enterpriseSubjectId(uscc);
+    }
+    if (typeof residentId !== 'string' || !checkResidentId(residentId).valid) {
+      rowFail(
+        Codes.INVALID_IDENTIFIER,
+        `residentId is not a valid resident ID number (${typeof residentId === 'string' ? (checkResidentId(residentId) as { reason?: string }).reason : 'not a string'})`,
+      );
+    }
+    if (this.o.pseudonymSecret === undefined)
+      throw new CredenceError(Codes.CONFIG, 'this node has no pseudonym secret (pseudonymKeyFile): it cannot publish records about persons');
+    return personSubjectId(this.o.pseudonymSecret, residentId);
+  }
+
+  private prepare(def: SchemaDefinition, row: Row, n: number, refsSeen: Set<string>): Prepared {
+    if (row === null || typeof row !== 'object' || Array.isArray(row)) rowFail(Codes.MALFORMED, 'a row must be an object');
+    const subject = this.subjectOf(row);
+    const ref = row.ref;
+    if (ref !== undefined && (typeof ref !== 'string' || !REF_RE.test(ref))) rowFail(Codes.MALFORMED, 'ref must be 1 to 128 printable ASCII characters');
+    if (ref !== undefined) {
+      if (refsSeen.has(ref)) rowFail('DUPLICATE_REF', 'another row of this import has the same ref');
+      refsSeen.add(ref);
+    }
+    const action = row.action ?? 'publish';
+    if (action !== 'publish' && action !== 'correct' && action !== 'revoke') rowFail(Codes.MALFORMED, 'action must be publish, correct or revoke');
+    const data: { [k: string]: JsonValue } = {};
+    for (const [k, v] of Object.entries(row)) if (!SPECIAL.has(k)) data[k] = v;
+    const link = this.linkOf(def, action, ref, subject);
+    const provider = this.o.chain.orgId;
+    let record: Record;
+    if (action === 'revoke') {
+      const reason =
+        typeof row.reason === 'string' && row.reason.length > 0 && row.reason.length <= 256
+          ? row.reason
+          : rowFail(Codes.MALFORMED, 'a revocation needs a reason of 1 to 256 characters');
+      record = this.build(def, subject, provider, { reason }, link, ref, undefined);
+    } else {
+      const problems = this.o.validator.errors(def, data);
+      if (problems.length > 0) rowFail(Codes.SCHEMA_VIOLATION, problems.map((p) => `${p.path || '(record)'} ${p.message}`).join('; '));
+      const end = def.retention === null ? undefined : data[def.retention.from];
+      if (def.sensitivity === 'negative' && end !== undefined) {
+        if (typeof end !== 'string') rowFail(Codes.SCHEMA_VIOLATION, `${def.retention?.from} must be a date`);
+        try {
+          dateMs(end);
+        } catch {
+          rowFail(Codes.SCHEMA_VIOLATION, `${def.retention?.from} is not a real date`);
+        }
+      }
+      record = this.build(def, subject, provider, data, link, ref, typeof end === 'string' ? end : undefined);
+    }
+    if (this.o.chain.record(record.id) !== undefined) rowFail(Codes.RECORD_EXISTS, 'this row was already published (same ref and version)');
+    const salt = newSalt();
+    const negative = def.sensitivity === 'negative' && action !== 'revoke';
+    const expiresAt = negative && record.conductEnd !== undefined && def.retention !== null ? addYearsMs(record.conductEnd, def.retention.years) : undefined;
+    const item: StagedItem = {
+      record,
+      salt,
+      commitment: commit(this.o.suite, record, salt),
+      ...(expiresAt === undefined ? {} : { expiresAt }),
+      ...(ref === undefined ? {} : { ref }),
+    };
+    return { row: n, item, negative };
+  }
+
+  private linkOf(
+    def: SchemaDefinition,
+    action: string,
+    ref: JsonValue | undefined,
+    subject: SubjectId,
+  ): { kind: 'supersedes' | 'revokes'; id: string; version: number } | undefined {
+    if (action === 'publish') return undefined;
+    if (typeof ref !== 'string') rowFail(Codes.MALFORMED, `${action} needs the ref of the record it replaces`);
+    const latest = this.o.vault.latestByRef(def.id, ref);
+    if (latest === undefined) rowFail(Codes.NOT_FOUND, `no earlier record with this ref to ${action}`);
+    const onChain = this.o.chain.record(latest.id);
+    if (onChain === undefined || onChain.status !== 'active')
+      rowFail('RECORD_NOT_ACTIVE', `the latest record with this ref is ${onChain?.status ?? 'not anchored'}`);
+    const old = this.o.vault.get(latest.id);
+    if (old !== undefined && old.record.subject !== subject) rowFail(Codes.MALFORMED, 'a new version must be about the same subject');
+    return { kind: action === 'correct' ? 'supersedes' : 'revokes', id: latest.id, version: latest.version };
+  }
+
+  private build(
+    def: SchemaDefinition,
+    subject: SubjectId,
+    provider: string,
+    data: { [k: string]: JsonValue },
+    link: { kind: 'supersedes' | 'revokes'; id: string; version: number } | undefined,
+    ref: JsonValue | undefined,
+    conductEnd: string | undefined,
+  ): Record {
+    const version = link === undefined ? 1 : link.version + 1;
+    const id = recordId(this.o.suite, { provider, schema: def.id, version, ...(typeof ref === 'string' ? { ref } : {}) });
+    return {
+      id,
+      schema: def.id,
+      subject,
+      provider,
+      version,
+      ...(link === undefined ? {} : { [link.kind]: link.id }),
+      data,
+      ...(conductEnd === undefined ? {} : { conductEnd }),
+    };
+  }
+
+  private async anchorBatch(def: SchemaDefinition, batch: Prepared[], result: ImportResult): Promise<void> {
+    const commitments = batch.map((p) => p.item.commitment);
+    const root = toHex(batchRoot(this.o.suite, commitments));
+    const items = batch.map((p) => {
+      const r = p.item.record;
+      return {
+        id: r.id,
+        subject: r.subject,
+        commitment: toHex(p.item.commitment),
+        negative: p.negative,
+        ...(r.conductEnd === undefined ? {} : { conductEnd: r.conductEnd }),
+        ...(r.supersedes === undefined ? {} : { supersedes: r.supersedes }),
+        ...(r.revokes === undefined ? {} : { revokes: r.revokes }),
+      };
+    });
+    const tx = await this.o.chain.sign('records', 'anchor', { schema: def.id, root, items });
+    try {
+      this.o.vault.stageBatch({
+        id: tx.id,
+        txId: tx.id,
+        tx: tx.bytes,
+        txExpiresAt: tx.expiresAt,
+        root: batchRoot(this.o.suite, commitments),
+        items: batch.map((p) => p.item),
+      });
+    } catch (e) {
+      // A concurrent import staged the same record first: this batch writes nothing.
+      if (!isCredenceError(e) || e.code !== Codes.RECORD_EXISTS) throw e;
+      for (const p of batch) result.errors.push({ row: p.row, code: e.code, message: 'this row is being published by a concurrent import' });
+      return;
+    }
+    const outcome = await this.o.chain.submit(tx, this.o.commitTimeoutMs ?? 60_000);
+    const summary = { txId: tx.id, root, records: batch.length };
+    if (outcome.kind === 'ok') {
+      this.o.vault.finishBatch(tx.id);
+      for (const p of batch) result.anchored.push({ row: p.row, id: p.item.record.id });
+      result.batches.push({ ...summary, outcome: 'ok' });
+    } else if (outcome.kind === 'refused') {
+      this.o.vault.dropBatch(tx.id);
+      for (const p of batch) result.errors.push({ row: p.row, code: outcome.code, message: `the chain refused the batch: ${outcome.message}` });
+      result.batches.push({ ...summary, outcome: 'refused' });
+    } else {
+      for (const p of batch) result.pending.push(p.row);
+      result.batches.push({ ...summary, outcome: 'pending' });
+    }
+  }
+
+  /**
+   * Settle batches left pending by a crash or a timeout: finish those the chain committed,
+   * drop those it refused or that can no longer commit, resubmit the rest (same bytes).
+   */
+  async recover(now = Date.now()): Promise<{ finished: number; dropped: number; waiting: number }> {
+    const counts = { finished: 0, dropped: 0, waiting: 0 };
+    for (const b of this.o.vault.pendingBatches()) {
+      // Only the chain's clock can say a transaction is past committing.
+      const pastCommitting = () => this.o.chain.blockTime() > b.txExpiresAt;
+      let outcome = this.o.chain.outcome(b.txId);
+      if (outcome.kind === 'unknown' && now <= b.txExpiresAt) {
+        outcome = await this.o.chain.submit({ id: b.txId, bytes: b.tx, expiresAt: b.txExpiresAt }, this.o.commitTimeoutMs ?? 60_000);
+      }
+      if (outcome.kind === 'ok') {
+        this.o.vault.finishBatch(b.id);
+        counts.finished++;
+      } else if (outcome.kind === 'refused' || pastCommitting()) {
+        this.o.vault.dropBatch(b.id);
+        counts.dropped++;
+      } else counts.waiting++;
+    }
+    return counts;
+  }
+}
