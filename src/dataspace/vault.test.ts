@@ -69,7 +69,8 @@ describe('SqliteVault', () => {
     const keys = raw.prepare('SELECT wrapped_key FROM records').all() as { wrapped_key: Buffer }[];
     raw.close();
     assert.equal(keys.length, 2);
-    assert.ok(!(keys[0]?.wrapped_key as Buffer).equals(keys[1]?.wrapped_key as Buffer));
+    const [k0, k1] = keys as [{ wrapped_key: Buffer }, { wrapped_key: Buffer }];
+    assert.ok(!k0.wrapped_key.equals(k1.wrapped_key));
   });
 
   it('a wrong vault key is refused at open', () => {
