@@ -2,13 +2,21 @@
 // query, govern, and the README's demo command (`credence demo --exit --data DIR`).
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { type NodeProcess, spawnNode, stopNode, waitHealthy } from '../src/cli/processes.js';
 import type { NetworkLayout } from '../src/cli/network.js';
+import { SMALL_SCALE, SyntheticData } from '../src/dataspace/synthetic.js';
 import { cli, cliAsync, freePorts } from './helpers.js';
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    return statSync(p).isDirectory() ? walk(p) : [p];
+  });
+}
 
 describe('credence CLI', () => {
   const dirs: string[] = [];
@@ -66,16 +74,30 @@ describe('credence CLI', () => {
     assert.equal(JSON.parse(info.stdout).suite, 'gm');
   });
 
-  it('runs the README demo with --exit and leaves verifiable data directories', async () => {
+  it('runs the README demo with --exit: the data story, verifiable data directories, no personal data outside vaults', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'credence-demo-'));
     dirs.push(dir);
-    const base = await freePorts(4);
-    const r = await cliAsync(['demo', '--exit', '--data', dir, '--base-port', String(base)], 180_000);
+    const base = await freePorts(7);
+    const r = await cliAsync(['demo', '--exit', '--small', '--data', dir, '--base-port', String(base)], 300_000);
     assert.equal(r.status, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /all 4 nodes agree on block/);
+    assert.match(r.stdout, /all 7 nodes agree on block/);
+    assert.match(r.stdout, /9 credit-data schemas registered/);
+    assert.match(r.stdout, /the chain shows the record expired/);
     assert.match(r.stdout, /demo complete/);
-    for (const org of ['zj-credit', 'tax', 'court', 'bank-a']) assert.ok(existsSync(join(dir, 'nodes', org, 'data', 'chain.db')));
+    for (const org of ['zj-credit', 'tax', 'court', 'bank-a', 'js-credit', 'bank-b', 'regulator'])
+      assert.ok(existsSync(join(dir, 'nodes', org, 'data', 'chain.db')));
+    assert.ok(existsSync(join(dir, 'sources', 'tax-tax-payment.jsonl')));
     const v = cli(['verify', join(dir, 'nodes', 'court', 'data')]);
     assert.equal(v.status, 0, v.stdout);
+    // Privacy: outside the providers' vaults and sources/, no raw resident ID number and no record content.
+    const data = new SyntheticData(SMALL_SCALE);
+    const needles = [...data.persons, 'sales contract dispute', 'private lending dispute', 'Hangzhou Xihu District Court'];
+    const files = walk(dir).filter((f) => !f.includes(`${sep}vault${sep}`) && !f.startsWith(join(dir, 'sources')));
+    assert.ok(files.some((f) => f.endsWith('chain.db')) && files.some((f) => f.endsWith('node.log')));
+    for (const f of files) {
+      const text = readFileSync(f).toString('latin1');
+      const utf = readFileSync(f).toString('utf8');
+      for (const n of needles) assert.ok(!text.includes(n) && !utf.includes(n), `${f} contains synthetic personal data or record content`);
+    }
   });
 });

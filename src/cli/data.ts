@@ -83,7 +83,7 @@ export async function importFile(
   }
   await take(parser.end());
   await flush();
-  progress?.update(size, size);
+  if (read < size) progress?.update(size, size);
   errors.sort((a, b) => a.row - b.row);
   const report = opts.errorsFile ?? `${file}.errors.jsonl`;
   if (errors.length > 0)

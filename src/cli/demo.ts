@@ -12,6 +12,7 @@ import type { Role } from '../ledger/genesis.js';
 import { verifyDataDir } from '../node/verifyDataDir.js';
 import { CredenceClient } from '../sdk/client.js';
 import { CredenceError, Codes } from '../util/errors.js';
+import { dataStory } from './demoData.js';
 import { type NetworkLayout, type OrgPlan, createNetwork } from './network.js';
 import { fail } from './output.js';
 import { type NodeProcess, spawnNode, stopNode, waitHealthy } from './processes.js';
@@ -32,6 +33,7 @@ interface DemoOptions {
   exit?: boolean;
   basePort: string;
   suite: string;
+  small?: boolean;
 }
 
 const say = (s: string) => process.stdout.write(`${s}\n`);
@@ -135,6 +137,11 @@ async function runDemo(o: DemoOptions): Promise<void> {
     for (const p of procs) await waitHealthy(p);
     say(`started ${procs.length} nodes: ${layout.nodes.map((n) => `${n.orgId} ${n.url}`).join(', ')}`);
     await workload(layout);
+    await dataStory(
+      layout,
+      layout.nodes.map((_, i) => clientFor(layout, i)),
+      { small: o.small === true, say, check },
+    );
   } catch (e) {
     await stopAll();
     throw e;
@@ -165,7 +172,8 @@ export function registerDemo(program: Command): void {
     .command('demo')
     .description('start a demo network of several organizations on loopback and run a short workload')
     .option('--data <dir>', 'where to create (or reuse) the network', 'credence-demo')
-    .option('--orgs <n>', 'number of organizations (2-7)', '4')
+    .option('--orgs <n>', 'number of organizations (2-7)', '7')
+    .option('--small', 'a small synthetic data set (for tests)')
     .option('--exit', 'stop after the workload and verify every data directory')
     .option('--base-port <port>', 'API port of the first node', '7001')
     .option('--suite <name>', 'crypto suite: default or gm', 'default')

@@ -143,6 +143,9 @@ export class Importer {
       const problems = this.o.validator.errors(def, data);
       if (problems.length > 0) rowFail(Codes.SCHEMA_VIOLATION, problems.map((p) => `${p.path || '(record)'} ${p.message}`).join('; '));
       const end = def.retention === null ? undefined : data[def.retention.from];
+      if (def.sensitivity === 'negative' && end === undefined) {
+        rowFail(Codes.SCHEMA_VIOLATION, `negative information needs ${def.retention?.from} (the end of the conduct) so its retention can run (Reg Art 16)`);
+      }
       if (def.sensitivity === 'negative' && end !== undefined) {
         if (typeof end !== 'string') rowFail(Codes.SCHEMA_VIOLATION, `${def.retention?.from} must be a date`);
         try {
