@@ -17,7 +17,7 @@ import { toHex } from '../util/bytes.js';
 import { CredenceError, Codes } from '../util/errors.js';
 import { type ConnectOpts, addConnectOptions, connect } from './connect.js';
 import { createNetwork, genericOrgs } from './network.js';
-import { Progress, fail, printJson, run } from './output.js';
+import { Progress, printJson, run } from './output.js';
 
 function parseJsonArg(text: string, what: string): JsonValue {
   try {
