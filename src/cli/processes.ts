@@ -22,7 +22,7 @@ export function spawnNode(orgId: string, url: string, configFile: string, outFil
   return { orgId, url, child };
 }
 
-export async function waitHealthy(p: NodeProcess, timeoutMs = 20_000): Promise<void> {
+export async function waitHealthy(p: NodeProcess, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (p.child.exitCode !== null) throw new CredenceError(Codes.UNAVAILABLE, `node ${p.orgId} exited with code ${p.child.exitCode}; see its node.log`);
