@@ -3,7 +3,7 @@
 // sets, and the raw native X25519 rate on all cores measured in the same run.
 
 import { randomBytes } from 'node:crypto';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { Progress } from '../src/cli/output.js';
 import { PsiPool } from '../src/privacy/pool.js';
 import { decodeFrame, encodeFrame, FrameAssembler, type FrameKind, PsiReceiver, PsiSender, toFrames } from '../src/privacy/psi.js';
@@ -47,11 +47,13 @@ async function runOurs(pool: PsiPool, receiverItems: string[], senderItems: stri
       total,
     );
   };
+  // The receiver blinds the sender's set while the sender answers the query, as in a node job.
   const [query, senderSet] = await Promise.all([receiver.query(track(0)), sender.ownSet(track(1))]);
-  const reply = await sender.answer(overWire(job, 'query', query), receiver.size, track(2));
-  receiver.acceptReply(overWire(job, 'reply', reply));
-  const result = await receiver.finish(overWire(job, 'senderSet', senderSet), sender.size, track(3));
-  return result.size;
+  await Promise.all([
+    sender.answer(overWire(job, 'query', query), receiver.size, track(2)).then((reply) => receiver.acceptReply(overWire(job, 'reply', reply))),
+    receiver.acceptSenderSet(overWire(job, 'senderSet', senderSet), sender.size, track(3)),
+  ]);
+  return receiver.result().size;
 }
 
 interface PsiJs {
@@ -86,10 +88,13 @@ async function runPeer(receiverItems: string[], senderItems: string[]): Promise<
   return found;
 }
 
-async function timed<T>(f: () => Promise<T>): Promise<[T, number]> {
+/** Wall seconds and process CPU seconds (all threads, workers included) of f. */
+async function timed<T>(f: () => Promise<T>): Promise<[T, number, number]> {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const r = await f();
-  return [r, (performance.now() - t0) / 1000];
+  const c = process.cpuUsage(c0);
+  return [r, (performance.now() - t0) / 1000, (c.user + c.system) / 1e6];
 }
 
 export async function runPsiBench(o: PsiBenchOptions): Promise<Record<string, unknown>> {
@@ -101,7 +106,8 @@ export async function runPsiBench(o: PsiBenchOptions): Promise<Record<string, un
     say(`measuring raw native X25519 on ${cores} threads…`);
     const x25519PerSecLimit = await pool.measureX25519(2000);
     say(`x25519PerSecLimit = ${Math.round(x25519PerSecLimit)}`);
-    const [found, oursSec] = await timed(() => runOurs(pool, sets.receiver, sets.sender));
+    const load = loadavg()[0] ?? 0;
+    const [found, oursSec, oursCpuSec] = await timed(() => runOurs(pool, sets.receiver, sets.sender));
     if (found !== sets.common) throw new Error(`our PSI found ${found} common items, expected ${sets.common}`);
     say(`ours: ${oursSec.toFixed(2)} s, ${found} common items`);
     const result: Record<string, unknown> = {
@@ -112,15 +118,25 @@ export async function runPsiBench(o: PsiBenchOptions): Promise<Record<string, un
       x25519PerSecLimit: Math.round(x25519PerSecLimit),
       x25519Ops: 4 * o.size,
       fractionOfX25519Limit: round((4 * o.size) / oursSec / x25519PerSecLimit),
+      oursCpuSec: round(oursCpuSec),
       cores,
+      loadAvg1mStart: round(load),
+      loadAvg1mEnd: round(loadavg()[0] as number),
       cpu: cpus()[0]?.model ?? 'unknown',
       node: process.version,
     };
     if (o.peer) {
-      const [peerFound, peerSec] = await timed(() => runPeer(sets.receiver, sets.sender));
+      const [peerFound, peerSec, peerCpuSec] = await timed(() => runPeer(sets.receiver, sets.sender));
       if (peerFound !== sets.common) throw new Error(`psi.js found ${peerFound} common items, expected ${sets.common}`);
       say(`@openmined/psi.js: ${peerSec.toFixed(2)} s`);
-      Object.assign(result, { peerSec: round(peerSec), ratio: round(peerSec / oursSec) });
+      // cpuRatio: CPU seconds of psi.js (one thread) over ours (all threads); on a shared machine
+      // the wall ratio undercounts our parallelism, so both are reported.
+      Object.assign(result, {
+        peerSec: round(peerSec),
+        ratio: round(peerSec / oursSec),
+        peerCpuSec: round(peerCpuSec),
+        cpuRatio: round(peerCpuSec / oursCpuSec),
+      });
     }
     return result;
   } finally {

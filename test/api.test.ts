@@ -43,6 +43,13 @@ const SERVED_PATHS = [
   '/v1/privacy/psi/{id}/open',
   '/v1/privacy/zk/jobs',
   '/v1/privacy/zk/jobs/{id}/proof',
+  '/v1/privacy/aggregate',
+  '/v1/privacy/aggregate/{id}/open',
+  '/v1/privacy/aggregate/{id}/contribute',
+  '/v1/privacy/aggregate/{id}/shares',
+  '/v1/privacy/aggregate/{id}/sum',
+  '/v1/privacy/model',
+  '/v1/privacy/model/{id}/evaluate',
 ];
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -65,6 +72,16 @@ function privacyRouteHits(): [string, () => Promise<Response>][] {
     ['/v1/privacy/psi/{id}/frames/{kind}/{seq}', () => http(0, 'GET', `/v1/privacy/psi/${job}/frames/reply/0`)],
     ['/v1/privacy/zk/jobs', () => http(0, 'POST', '/v1/privacy/zk/jobs', json({ threshold: 600 }))],
     ['/v1/privacy/zk/jobs/{id}/proof', () => http(0, 'POST', `/v1/privacy/zk/jobs/${job}/proof`, json({}))],
+    ['/v1/privacy/aggregate', () => http(0, 'POST', '/v1/privacy/aggregate', json({}))],
+    ['/v1/privacy/aggregate/{id}/open', () => http(0, 'POST', `/v1/privacy/aggregate/${job}/open`, json({}))],
+    ['/v1/privacy/aggregate/{id}/contribute', () => http(0, 'POST', `/v1/privacy/aggregate/${job}/contribute`, json({}))],
+    [
+      '/v1/privacy/aggregate/{id}/shares',
+      () => http(0, 'POST', `/v1/privacy/aggregate/${job}/shares`, { body: new Uint8Array(3), contentType: 'application/octet-stream' }),
+    ],
+    ['/v1/privacy/aggregate/{id}/sum', () => http(0, 'GET', `/v1/privacy/aggregate/${job}/sum`)],
+    ['/v1/privacy/model', () => http(0, 'POST', '/v1/privacy/model', json({}))],
+    ['/v1/privacy/model/{id}/evaluate', () => http(0, 'POST', `/v1/privacy/model/${job}/evaluate`, json({}))],
   ];
 }
 

@@ -1,5 +1,5 @@
-// Privacy computing between real node processes on loopback (2 organizations: org1 a bank,
-// org2 a court): PSI through the CLI and the API, checked against the plain intersection and
+// Privacy computing between real node processes on loopback (5 organizations: org1 a bank,
+// org2 a court, org2/org3 banks and org4/org5 aggregators for secure aggregation): PSI through the CLI and the API, checked against the plain intersection and
 // committed on chain with the peer's attestation; the coded failures (missing dataset, replayed
 // open, mismatched sizes, malformed frames, invalid group elements, a receiver that stops
 // mid-protocol), each marking the job failed on chain; consents for personal data; and a
@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { encodeShare, splitShares, vecFromAmounts } from '../src/privacy/aggregate.js';
 import { encodeFrame, toFrames } from '../src/privacy/psi.js';
 import type { CredenceClient } from '../src/sdk/client.js';
 import { CredenceError } from '../src/util/errors.js';
@@ -73,7 +74,7 @@ async function registerJob(receiverSize: number): Promise<string> {
 
 describe('privacy computing between nodes', () => {
   before(async () => {
-    net = await startNetwork({ orgs: 2 });
+    net = await startNetwork({ orgs: 5 });
     bank = net.client(0);
     court = net.client(1);
     toCourt = net.client(1, net.layout.nodes[0]?.keyFile);
@@ -289,5 +290,121 @@ describe('privacy computing between nodes', () => {
     assert.equal(bad.status, 1);
     assert.match(bad.stderr, /PRIVACY_BAD_PROOF/);
     assert.equal((await jobOf(bank, job2.jobId)).chain?.status, 'failed');
+  });
+
+  it('secure aggregation through the CLI: totals equal the plain sums, committed on chain', async () => {
+    const smes = Array.from({ length: 50 }, (_, i) => `91350100A${String(i).padStart(8, '0')}Z`);
+    const book2 = smes.filter((_, i) => i % 2 === 0).map((c, i) => `${c},${1000 + i}`);
+    const book3 = smes.filter((_, i) => i % 3 === 0).map((c, i) => `${c},${7_000_000 + i}`);
+    await net.client(1).request('PUT', '/v1/privacy/datasets/loans', new Uint8Array(Buffer.from(book2.join('\n'))));
+    await net.client(2).request('PUT', '/v1/privacy/datasets/loans', new Uint8Array(Buffer.from(book3.join('\n'))));
+    await bank.request('PUT', '/v1/privacy/datasets/smes', new Uint8Array(Buffer.from(smes.join('\n'))));
+    const n = net.layout.nodes;
+    const r = await cliAsync([
+      'privacy',
+      'aggregate',
+      '--config',
+      n[0]?.config ?? '',
+      '--dataset',
+      'smes',
+      '--bank',
+      `org2=${n[1]?.url}=loans`,
+      '--bank',
+      `org3=${n[2]?.url}=loans`,
+      '--aggregator',
+      `org4=${n[3]?.url}`,
+      '--aggregator',
+      `org5=${n[4]?.url}`,
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { jobId: string; local: { result: { totals: Record<string, number> } }; chain: Chain };
+    const want: Record<string, number> = Object.fromEntries(smes.map((c) => [c, 0]));
+    for (const row of [...book2, ...book3]) {
+      const [c, a] = row.split(',');
+      want[c as string] = (want[c as string] ?? 0) + Number(a);
+    }
+    assert.deepEqual(out.local.result.totals, want);
+    const chain = (
+      await until(
+        () => jobOf(bank, out.jobId),
+        (x) => x.chain?.status === 'done',
+        'the job on chain',
+      )
+    ).chain;
+    assert.deepEqual(chain?.participants, ['org1', 'org2', 'org3', 'org4', 'org5']);
+    assert.deepEqual(chain?.sizes, { items: 50, banks: 2, aggregators: 2 });
+  });
+
+  it('secure aggregation: a bank that does not contribute makes the aggregator refuse (PARTY_DROPPED); a bank that is down fails the job', async () => {
+    const jobId = randomBytes(32).toString('hex');
+    const args = {
+      jobId,
+      protocol: 'aggregate',
+      purpose: 'MULTI_LENDING',
+      participants: ['org1', 'org2', 'org3', 'org4', 'org5'],
+      sizes: { items: 2, banks: 2, aggregators: 2 },
+    };
+    assert.equal((await bank.call({ contract: 'compute', method: 'register', args })).code, 'OK');
+    const toAgg = net.client(3, net.layout.nodes[0]?.keyFile);
+    await toAgg.request('POST', `/v1/privacy/aggregate/${jobId}/open`, { index: 0, banks: 2, items: 2 });
+    await rejects(toAgg.request('POST', `/v1/privacy/aggregate/${jobId}/open`, { index: 0, banks: 2, items: 2 }), 'PRIVACY_REPLAYED');
+    const fromBank2 = net.client(3, net.layout.nodes[1]?.keyFile);
+    const [share] = splitShares(vecFromAmounts([5, 6]), 2);
+    const msg = encodeShare({ job: Buffer.from(jobId, 'hex'), bank: 0, aggregator: 0, share: share as Uint32Array });
+    await fromBank2.request('POST', `/v1/privacy/aggregate/${jobId}/shares`, msg);
+    await rejects(fromBank2.request('POST', `/v1/privacy/aggregate/${jobId}/shares`, msg), 'PRIVACY_REPLAYED');
+    await rejects(
+      fromBank2.request(
+        'POST',
+        `/v1/privacy/aggregate/${jobId}/shares`,
+        encodeShare({ job: Buffer.from(jobId, 'hex'), bank: 1, aggregator: 0, share: share as Uint32Array }),
+      ),
+      'FORBIDDEN',
+    );
+    await rejects(toAgg.requestBytes('GET', `/v1/privacy/aggregate/${jobId}/sum`), 'PRIVACY_PARTY_DROPPED');
+    assert.equal((await chainJob(bank, jobId)).chain?.failure?.code, 'PRIVACY_PARTY_DROPPED');
+    const n = net.layout.nodes;
+    const job = await bank.request<{ id: string }>('POST', '/v1/privacy/aggregate', {
+      dataset: 'smes',
+      banks: [
+        { org: 'org2', url: n[1]?.url ?? '', dataset: 'loans' },
+        { org: 'org3', url: 'http://127.0.0.1:9', dataset: 'loans' },
+      ],
+      aggregators: [
+        { org: 'org4', url: n[3]?.url ?? '' },
+        { org: 'org5', url: n[4]?.url ?? '' },
+      ],
+    });
+    const s = await chainJob(bank, job.id);
+    assert.equal(s.chain?.failure?.code, 'UNAVAILABLE');
+    assert.equal(s.local?.result, undefined);
+  });
+
+  it('private scorecard evaluation through the API: the score equals the plain dot product; errors are coded', async () => {
+    await court.request('PUT', '/v1/privacy/datasets/features', new Uint8Array(Buffer.from('E1,3,0,12000\nE2,1,5,-400')));
+    const scorecard = { weights: [-25, 40, 3], bias: 600 };
+    const start = (subject: string) =>
+      bank.request<{ id: string }>('POST', '/v1/privacy/model', {
+        scorecard,
+        subject,
+        peerUrl: net.layout.nodes[1]?.url ?? '',
+        peerOrg: 'org2',
+        peerDataset: 'features',
+      });
+    const job = await start('E2');
+    const s = await until(
+      () => jobOf(bank, job.id),
+      (x) => x.local?.status !== 'running',
+      'the model job',
+    );
+    assert.deepEqual(s.local?.result, { score: String(600 - 25 * 1 + 40 * 5 + 3 * -400) });
+    assert.equal((await chainJob(bank, job.id)).chain?.status, 'done');
+    const missing = await start('E9');
+    assert.equal((await chainJob(bank, missing.id)).chain?.failure?.code, 'NOT_FOUND');
+    const toProvider = net.client(1, net.layout.nodes[0]?.keyFile);
+    await rejects(
+      toProvider.request('POST', `/v1/privacy/model/${job.id}/evaluate`, { subject: 'E1', dataset: 'features', model: { n: '1', weights: [], bias: '1' } }),
+      'PRIVACY_REPLAYED',
+    );
   });
 });

@@ -134,5 +134,23 @@ function privacyPaths() {
     '/v1/privacy/zk/jobs/{id}/proof': {
       post: op('Submit {statement, proof}; the compute contract verifies it on chain', { parameters: [idParam], requestBody: json }),
     },
+    '/v1/privacy/aggregate': {
+      post: op(
+        'Start a secure aggregation {dataset (query SME codes), banks: [{org, url, dataset}], aggregators: [{org, url}] (2 or 3), purpose}; 202 with the job',
+        { requestBody: json },
+      ),
+    },
+    '/v1/privacy/aggregate/{id}/open': { post: op('(aggregator) open a session for a job registered on chain', { parameters: [idParam], requestBody: json }) },
+    '/v1/privacy/aggregate/{id}/contribute': {
+      post: op('(bank) split its amounts for the query set and send the shares', { parameters: [idParam], requestBody: json }),
+    },
+    '/v1/privacy/aggregate/{id}/shares': { post: op("(aggregator) one bank's share", { parameters: [idParam], requestBody: bin }) },
+    '/v1/privacy/aggregate/{id}/sum': { get: op("(aggregator) the partial sum, once every bank's share is in", { parameters: [idParam] }) },
+    '/v1/privacy/model': {
+      post: op('Start a private scorecard evaluation {scorecard: {weights, bias}, subject, peerUrl, peerOrg, peerDataset, purpose}; 202 with the job', {
+        requestBody: json,
+      }),
+    },
+    '/v1/privacy/model/{id}/evaluate': { post: op('(provider) evaluate an encrypted scorecard on a subject', { parameters: [idParam], requestBody: json }) },
   };
 }

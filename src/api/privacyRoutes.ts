@@ -6,6 +6,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AuthHeaders } from '../codec/request.js';
 import type { JsonValue } from '../codec/canonicalJson.js';
 import type { CredenceNode } from '../node/node.js';
+import { AggregateJobs, type Party, type StartAggregate } from '../node/aggregateJobs.js';
+import { ModelJobs, type StartModel } from '../node/modelJobs.js';
 import { PrivacyService, type StartPsi } from '../node/privacyJobs.js';
 import { CredenceError, Codes } from '../util/errors.js';
 
@@ -49,6 +51,44 @@ function startPsiArgs(body: unknown): StartPsi {
   return { ...out, personal: { consents: list(b.consents, 'consents'), categories: list(b.categories, 'categories') } };
 }
 
+function parties(v: unknown, what: string, withDataset: boolean): (Party & { dataset: string })[] {
+  if (!Array.isArray(v) || v.length > 64)
+    throw new CredenceError(Codes.MALFORMED, `${what} must be a list of at most 64 {org, url${withDataset ? ', dataset' : ''}}`);
+  return v.map((p: Record<string, unknown>) => ({
+    org: str(p?.org, `${what}.org`),
+    url: str(p?.url, `${what}.url`, /^https?:\/\/[^\s]+$/),
+    dataset: withDataset ? str(p?.dataset, `${what}.dataset`) : '',
+  }));
+}
+
+function startAggregateArgs(body: unknown): StartAggregate {
+  const b = (body ?? {}) as Record<string, unknown>;
+  return {
+    dataset: str(b.dataset, 'dataset'),
+    banks: parties(b.banks, 'banks', true),
+    aggregators: parties(b.aggregators, 'aggregators', false),
+    purpose: str(b.purpose ?? 'MULTI_LENDING', 'purpose', PURPOSE_RE),
+  };
+}
+
+function startModelArgs(body: unknown): StartModel {
+  const b = (body ?? {}) as Record<string, unknown>;
+  const sc = b.scorecard as { weights?: unknown; bias?: unknown } | undefined;
+  if (sc === undefined || !Array.isArray(sc.weights) || !sc.weights.every((w) => Number.isSafeInteger(w)) || !Number.isSafeInteger(sc.bias)) {
+    throw new CredenceError(Codes.MALFORMED, 'scorecard must be {weights: integers, bias: integer}');
+  }
+  return {
+    scorecard: { weights: sc.weights as number[], bias: sc.bias as number },
+    subject: str(b.subject, 'subject'),
+    peerUrl: str(b.peerUrl, 'peerUrl', /^https?:\/\/[^\s]+$/),
+    peerOrg: str(b.peerOrg, 'peerOrg'),
+    peerDataset: str(b.peerDataset, 'peerDataset'),
+    purpose: str(b.purpose ?? 'CREDIT_CHECK', 'purpose', PURPOSE_RE),
+  };
+}
+
+const callerKey = (req: FastifyRequest) => String(req.headers[AuthHeaders.key]);
+
 export function registerPrivacyRoutes(app: FastifyInstance, node: CredenceNode): void {
   const host = node.config.api.host === '0.0.0.0' ? '127.0.0.1' : node.config.api.host;
   let service: PrivacyService | undefined;
@@ -57,7 +97,20 @@ export function registerPrivacyRoutes(app: FastifyInstance, node: CredenceNode):
     service ??= new PrivacyService(node, `http://${host}:${port}`);
     return service;
   };
-  app.addHook('onClose', async () => service?.close());
+  let agg: AggregateJobs | undefined;
+  let model: ModelJobs | undefined;
+  const aggJobs = () => {
+    agg ??= new AggregateJobs(svc());
+    return agg;
+  };
+  const modelJobs = () => {
+    model ??= new ModelJobs(svc());
+    return model;
+  };
+  app.addHook('onClose', async () => {
+    agg?.close();
+    await service?.close();
+  });
 
   app.put('/v1/privacy/datasets/:name', async (req) => svc().putDataset((req.params as { name: string }).name, bytesBody(req)));
   app.post('/v1/privacy/psi', async (req, reply) => reply.code(202).send(await svc().startPsi(startPsiArgs(req.body))));
@@ -75,7 +128,7 @@ export function registerPrivacyRoutes(app: FastifyInstance, node: CredenceNode):
   });
 
   // Peer side of a PSI job (called by the receiver's node).
-  app.post('/v1/privacy/psi/:id/open', async (req) => svc().psiOpen(jobParam(req), String(req.headers[AuthHeaders.key]), req.body as JsonValue));
+  app.post('/v1/privacy/psi/:id/open', async (req) => svc().psiOpen(jobParam(req), callerKey(req), req.body as JsonValue));
   app.post('/v1/privacy/psi/:id/frames', async (req) => svc().psiFrame(jobParam(req), bytesBody(req)));
   app.get('/v1/privacy/psi/:id/frames/:kind/:seq', async (req, reply) => {
     const p = req.params as { kind: string; seq: string };
@@ -93,4 +146,18 @@ export function registerPrivacyRoutes(app: FastifyInstance, node: CredenceNode):
     return svc().zkJob(b.threshold, str(b.purpose ?? 'CREDIT_CHECK', 'purpose', PURPOSE_RE));
   });
   app.post('/v1/privacy/zk/jobs/:id/proof', async (req) => svc().zkVerify(jobParam(req), req.body as JsonValue));
+
+  // Secure aggregation: the recipient starts; aggregators and banks answer other nodes.
+  app.post('/v1/privacy/aggregate', async (req, reply) => reply.code(202).send(await aggJobs().start(startAggregateArgs(req.body))));
+  app.post('/v1/privacy/aggregate/:id/open', async (req) => aggJobs().open(jobParam(req), callerKey(req), req.body as JsonValue));
+  app.post('/v1/privacy/aggregate/:id/contribute', async (req) => aggJobs().contribute(jobParam(req), callerKey(req), req.body as JsonValue));
+  app.post('/v1/privacy/aggregate/:id/shares', async (req) => aggJobs().share(jobParam(req), callerKey(req), bytesBody(req)));
+  app.get('/v1/privacy/aggregate/:id/sum', async (req, reply) => {
+    const b = await aggJobs().sum(jobParam(req));
+    return reply.type('application/octet-stream').send(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+  });
+
+  // Private scorecard evaluation: the bank starts; the provider evaluates.
+  app.post('/v1/privacy/model', async (req, reply) => reply.code(202).send(await modelJobs().start(startModelArgs(req.body))));
+  app.post('/v1/privacy/model/:id/evaluate', async (req) => modelJobs().evaluate(jobParam(req), callerKey(req), req.body as JsonValue));
 }

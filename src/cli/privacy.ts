@@ -33,8 +33,8 @@ interface JobStatus {
   chain: JsonValue;
 }
 
-async function watch(client: CredenceClient, id: string): Promise<JobStatus> {
-  const bar = new Progress('PSI');
+async function watch(client: CredenceClient, id: string, label: string): Promise<JobStatus> {
+  const bar = new Progress(label);
   for (;;) {
     const s = await client.request<JobStatus>('GET', `/v1/privacy/jobs/${id}`);
     if (s.local !== null) bar.update(Math.min(s.local.done, s.local.total), s.local.total);
@@ -79,11 +79,8 @@ export function registerPrivacy(program: Command): void {
           mode: o.sizeOnly ? 'size' : 'set',
           purpose: o.purpose,
         };
-        const job = await client.request<{ id: string }>('POST', '/v1/privacy/psi', body);
-        if (!o.wait) return printJson(job);
-        const s = await watch(client, job.id);
-        printJson({ jobId: job.id, ...s });
-        if (s.local?.status !== 'done') throw new CredenceError(s.local?.error?.code ?? 'FAILED', s.local?.error?.message ?? 'the job failed');
+        if (!o.wait) return printJson(await client.request<{ id: string }>('POST', '/v1/privacy/psi', body));
+        await startAndWatch(o, '/v1/privacy/psi', body, 'PSI');
       },
     ),
   );
@@ -92,7 +89,62 @@ export function registerPrivacy(program: Command): void {
     run(async (id: string, o: ConnectOpts) => printJson(await connect(o).request('GET', `/v1/privacy/jobs/${encodeURIComponent(id)}`))),
   );
 
+  registerAggregate(p);
   registerZk(p);
+}
+
+/** "org=url" or "org=url=dataset" → {org, url, dataset?} */
+function partyOption(v: string, prev: { org: string; url: string; dataset?: string }[] = []) {
+  const [org, url, dataset] = v.split('=');
+  if (org === undefined || url === undefined || !/^https?:\/\//.test(url)) throw new CredenceError('USAGE', `"${v}" must be ORG=URL or ORG=URL=DATASET`);
+  return [...prev, { org, url, ...(dataset === undefined ? {} : { dataset }) }];
+}
+
+async function startAndWatch(o: ConnectOpts, path: string, body: JsonValue, label: string): Promise<void> {
+  const client = connect(o);
+  const job = await client.request<{ id: string }>('POST', path, body);
+  const s = await watch(client, job.id, label);
+  printJson({ jobId: job.id, ...s });
+  if (s.local?.status !== 'done') throw new CredenceError(s.local?.error?.code ?? 'FAILED', s.local?.error?.message ?? 'the job failed');
+}
+
+function registerAggregate(p: Command): void {
+  addConnectOptions(
+    p
+      .command('aggregate')
+      .description('secure aggregation: per SME of your query dataset, the total outstanding loans across banks, no bank’s amount revealed')
+      .requiredOption('--dataset <name>', 'your dataset of SME codes (one per line)')
+      .requiredOption('--bank <org=url=dataset>', 'a bank node and its amounts dataset ("code,amount" lines); repeat', partyOption)
+      .requiredOption('--aggregator <org=url>', 'an aggregator node; give 2 or 3', partyOption)
+      .option('--purpose <code>', 'purpose code registered with the job', 'MULTI_LENDING'),
+  ).action(
+    run(async (o: ConnectOpts & { dataset: string; bank: JsonValue; aggregator: JsonValue; purpose: string }) => {
+      await startAndWatch(o, '/v1/privacy/aggregate', { dataset: o.dataset, banks: o.bank, aggregators: o.aggregator, purpose: o.purpose }, 'aggregation');
+    }),
+  );
+  addConnectOptions(
+    p
+      .command('model')
+      .description('evaluate your confidential linear scorecard on a provider’s confidential features (Paillier): you learn only the score')
+      .requiredOption('--scorecard <file>', 'JSON {weights: integers, bias: integer}')
+      .requiredOption('--subject <code>', 'the subject whose features the provider holds')
+      .requiredOption('--peer-url <url>', 'the provider node’s API URL')
+      .requiredOption('--peer-org <id>', 'the provider organization id')
+      .requiredOption('--peer-dataset <name>', 'the provider’s features dataset ("code,f1,f2,…" lines)')
+      .option('--purpose <code>', 'purpose code registered with the job', 'CREDIT_CHECK'),
+  ).action(
+    run(async (o: ConnectOpts & { scorecard: string; subject: string; peerUrl: string; peerOrg: string; peerDataset: string; purpose: string }) => {
+      const body = {
+        scorecard: readJson(o.scorecard, '--scorecard'),
+        subject: o.subject,
+        peerUrl: o.peerUrl,
+        peerOrg: o.peerOrg,
+        peerDataset: o.peerDataset,
+        purpose: o.purpose,
+      };
+      await startAndWatch(o, '/v1/privacy/model', body, 'model evaluation');
+    }),
+  );
 }
 
 function registerZk(p: Command): void {

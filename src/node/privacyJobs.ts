@@ -30,13 +30,13 @@ const FRAME_WAIT_MS = 120_000;
 
 export interface JobView {
   readonly id: string;
-  readonly protocol: 'psi';
-  readonly role: 'receiver' | 'sender';
+  readonly protocol: 'psi' | 'aggregate' | 'model';
+  readonly role: 'receiver' | 'sender' | 'bank' | 'aggregator' | 'recipient' | 'owner' | 'provider';
   status: 'running' | 'done' | 'failed';
   phase: string;
   done: number;
   total: number;
-  result?: PsiResult & { senderSize: number };
+  result?: JsonValue;
   error?: { code: string; message: string };
 }
 
@@ -93,6 +93,10 @@ export class PrivacyService {
     this.dir = join(node.config.dataDir, 'privacy', 'datasets');
   }
 
+  get orgId(): string {
+    return this.node.config.orgId;
+  }
+
   private get pool(): PsiPool {
     this.poolInstance ??= new PsiPool();
     return this.poolInstance;
@@ -128,7 +132,7 @@ export class PrivacyService {
     return j;
   }
 
-  private addJob(v: JobView): JobView {
+  addJob(v: JobView): JobView {
     if (this.jobs.size >= JOBS_MAX) {
       const oldest = [...this.jobs.values()].find((j) => j.status !== 'running');
       if (oldest === undefined) throw new CredenceError(Codes.POOL_FULL, 'too many privacy jobs running');
@@ -138,15 +142,15 @@ export class PrivacyService {
     return v;
   }
 
-  private selfClient(): CredenceClient {
+  selfClient(): CredenceClient {
     return new CredenceClient({ url: this.selfUrl, suite: this.node.suite, signer: this.node.signer, chainId: this.node.chain.genesis.chainId });
   }
 
-  private peerClient(url: string): CredenceClient {
+  peerClient(url: string): CredenceClient {
     return new CredenceClient({ url, suite: this.node.suite, signer: this.node.signer, timeoutMs: FRAME_WAIT_MS });
   }
 
-  private async chainCall(method: string, args: JsonValue): Promise<void> {
+  async chainCall(method: string, args: JsonValue): Promise<void> {
     const r = await this.selfClient().call({ contract: 'compute', method, args });
     if (r.code !== undefined && r.code !== 'OK') throw new CredenceError(r.code, r.message ?? 'the compute contract refused');
   }
@@ -156,7 +160,7 @@ export class PrivacyService {
     return v === undefined ? undefined : (parseCanonicalJson(v) as unknown as ComputeJob);
   }
 
-  private async markFailed(view: JobView, e: unknown): Promise<void> {
+  async markFailed(view: JobView, e: unknown): Promise<void> {
     view.status = 'failed';
     view.error = fromError(e);
     this.node.log.warn('privacy job failed', { job: view.id, code: view.error.code });
@@ -233,7 +237,7 @@ export class PrivacyService {
     const salt = randomBytes(32);
     const resultHash = createHash('sha256').update(salt).update(JSON.stringify(result)).digest('hex');
     await this.chainCall('complete', { jobId: view.id, resultHash, transcriptHash: transcript.digest('hex'), sizes: { sender: senderSize } });
-    view.result = { ...result, senderSize };
+    view.result = { ...result, senderSize } as unknown as JsonValue;
     view.done = view.total;
     view.phase = 'committed';
     view.status = 'done';
@@ -241,14 +245,14 @@ export class PrivacyService {
 
   // ---- sender side (called by the API on requests from the receiver's node) ----
 
-  private callerOrg(keyHex: string): string {
+  callerOrg(keyHex: string): string {
     const org = orgOfKey((k) => this.node.chain.store.state.get(k), keyHex);
     if (org === undefined) throw new CredenceError(Codes.FORBIDDEN, 'the caller is not a member');
     return org.id;
   }
 
   /** The job as registered on chain, waiting briefly for this node to apply the block that registered it. */
-  private async registeredJob(jobId: string): Promise<ComputeJob | undefined> {
+  async registeredJob(jobId: string): Promise<ComputeJob | undefined> {
     for (let i = 0; i < 50; i++) {
       const j = this.chainJob(jobId);
       if (j !== undefined) return j;

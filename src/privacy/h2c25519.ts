@@ -129,11 +129,8 @@ export function mapBatchToU(us: readonly bigint[], out: Uint8Array): void {
 }
 
 export function writeLE(x: bigint, out: Uint8Array, at: number): void {
-  let v = x;
-  for (let i = 0; i < 32; i++) {
-    out[at + i] = Number(v & 0xffn);
-    v >>= 8n;
-  }
+  const be = Buffer.from(x.toString(16).padStart(64, '0'), 'hex');
+  for (let i = 0; i < 32; i++) out[at + i] = be[31 - i] as number;
 }
 
 export function readLE(b: Uint8Array, at = 0): bigint {

@@ -59,6 +59,7 @@ export function shufflePoints(points: Uint8Array): Uint8Array {
 export class PsiReceiver {
   private readonly key = newBlindingKey();
   private doubled: Uint8Array | undefined;
+  private theirs: Uint8Array | undefined;
 
   constructor(
     private readonly pool: PsiPool,
@@ -83,14 +84,24 @@ export class PsiReceiver {
     this.doubled = reply;
   }
 
-  /** Step 3: the sender's blinded set H(y)^b; returns the result. */
-  async finish(senderSet: Uint8Array, declaredSenderSize: number, onProgress?: Progress): Promise<PsiResult> {
+  /** Step 3: the sender's blinded set H(y)^b, blinded again (may run while the reply is pending). */
+  async acceptSenderSet(senderSet: Uint8Array, declaredSenderSize: number, onProgress?: Progress): Promise<void> {
     checkSize(declaredSenderSize, 'the sender set size');
     if (senderSet.byteLength !== 32 * declaredSenderSize) throw sizeMismatch('the sender set', declaredSenderSize, senderSet.byteLength / 32);
-    const mine = this.doubled;
-    if (mine === undefined) throw new CredenceError(PrivacyCodes.JOB_STATE, 'the reply to the query has not arrived yet');
-    const theirs = await this.pool.blind(this.key, senderSet, onProgress);
-    return intersect(mine, theirs, this.mode);
+    this.theirs = await this.pool.blind(this.key, senderSet, onProgress);
+  }
+
+  /** The result, once both the reply and the sender set are in. */
+  result(): PsiResult {
+    if (this.doubled === undefined || this.theirs === undefined)
+      throw new CredenceError(PrivacyCodes.JOB_STATE, 'the reply or the sender set has not arrived yet');
+    return intersect(this.doubled, this.theirs, this.mode);
+  }
+
+  /** Steps 3 and 4 in one call. */
+  async finish(senderSet: Uint8Array, declaredSenderSize: number, onProgress?: Progress): Promise<PsiResult> {
+    await this.acceptSenderSet(senderSet, declaredSenderSize, onProgress);
+    return this.result();
   }
 }
 
