@@ -3,7 +3,7 @@
 // the reference. Prints a human summary and, last, one JSON line.
 
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,7 @@ import { createNetwork, genericOrgs } from '../src/cli/network.js';
 import { spawnNode, stopNode, waitHealthy } from '../src/cli/processes.js';
 import { measureVerifyLimit } from '../src/crypto/verifyPool.js';
 import type { SuiteName } from '../src/crypto/suite.js';
-import type { LoadArgs, LoadResult } from './ledgerLoad.js';
+import { type LoadArgs, type LoadResult, cpuSeconds } from './ledgerLoad.js';
 
 export interface LedgerBenchOptions {
   readonly suite: SuiteName;
@@ -22,17 +22,6 @@ export interface LedgerBenchOptions {
 }
 
 const say = (s: string) => process.stderr.write(`${s}\n`);
-
-/** CPU seconds (all threads) a process has used, from /proc on Linux; undefined elsewhere. */
-function cpuSeconds(pid: number | undefined): number | undefined {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    // utime and stime are fields 14 and 15 of stat, i.e. 11 and 12 after "pid (comm) ".
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
-}
 
 export async function runLedgerBench(o: LedgerBenchOptions): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'credence-bench-'));

@@ -11,6 +11,10 @@ import { presign } from './presign.js';
 
 export interface LoadArgs {
   url: string;
+  /** Spread the load over these nodes (default: just `url`). */
+  urls?: string[];
+  /** Processes whose CPU time to report over the saturation window (Linux /proc). */
+  cpuPids?: number[];
   suite: string;
   chainId: string;
   authKeyFile: string;
@@ -37,6 +41,26 @@ export interface LoadResult {
   presignSec: number;
   /** CPU seconds this client process used during the saturation window. */
   clientCpuSecSaturated: number;
+  /** Transactions committed within the measured saturation window. */
+  committedSaturated: number;
+  /** CPU seconds each of `cpuPids` used within that window (null where unreadable). */
+  pidCpuSecSaturated: (number | null)[];
+}
+
+/** CPU seconds (all threads) a process has used, from /proc on Linux; undefined elsewhere. */
+export function cpuSeconds(pid: number | undefined): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    // utime and stime are fields 14 and 15 of stat, i.e. 11 and 12 after "pid (comm) ".
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The CPU seconds of `pids` at time `at` (performance.now() clock). */
+function cpuAt(pids: readonly number[], at: number): Promise<(number | undefined)[]> {
+  return new Promise((r) => setTimeout(() => r(pids.map(cpuSeconds)), Math.max(0, at - performance.now())));
 }
 
 function percentile(samples: { ms: number; n: number }[], p: number): number {
@@ -52,15 +76,18 @@ function percentile(samples: { ms: number; n: number }[], p: number): number {
 
 const log = (s: string) => process.stderr.write(`[load] ${s}\n`);
 
-async function saturate(client: CredenceClient, pool: Uint8Array[], a: LoadArgs) {
+async function saturate(clients: CredenceClient[], pool: Uint8Array[], a: LoadArgs) {
   let next = 0;
   let rejected = 0;
   const t0 = performance.now();
   const from = t0 + a.warmupSeconds * 1000;
   const until = from + a.saturateSeconds * 1000;
+  const pids = a.cpuPids ?? [];
+  const [cpu0, cpu1] = [cpuAt(pids, from), cpuAt(pids, until)];
   let inWindow = 0;
   const lat: { ms: number; n: number }[] = [];
-  const worker = async () => {
+  const worker = async (w: number) => {
+    const client = clients[w % clients.length] as CredenceClient;
     while (performance.now() < until && next < pool.length) {
       const batch = pool.slice(next, next + a.batch);
       next += batch.length;
@@ -75,12 +102,14 @@ async function saturate(client: CredenceClient, pool: Uint8Array[], a: LoadArgs)
       }
     }
   };
-  await Promise.all(Array.from({ length: a.concurrency }, worker));
+  await Promise.all(Array.from({ length: a.concurrency }, (_, w) => worker(w)));
   if (next >= pool.length) log('warning: the pre-signed pool ran out before the end of the window');
-  return { txPerSec: inWindow / a.saturateSeconds, lat, rejected };
+  const [c0, c1] = [await cpu0, await cpu1];
+  const pidCpu = c0.map((v, i) => (v === undefined || c1[i] === undefined ? null : Math.round(((c1[i] as number) - v) * 100) / 100));
+  return { txPerSec: inWindow / a.saturateSeconds, lat, rejected, inWindow, pidCpu };
 }
 
-async function steady(client: CredenceClient, pool: Uint8Array[], rate: number, seconds: number) {
+async function steady(clients: CredenceClient[], pool: Uint8Array[], rate: number, seconds: number) {
   const tickMs = 50;
   const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
   const lat: { ms: number; n: number }[] = [];
@@ -92,6 +121,7 @@ async function steady(client: CredenceClient, pool: Uint8Array[], rate: number, 
     const batch = pool.slice(next, next + perTick);
     next += batch.length;
     const s = performance.now();
+    const client = clients[tick % clients.length] as CredenceClient;
     inflight.push(
       client.submit(batch, { wait: true, timeoutMs: 30_000 }).then((res) => {
         const ok = res.filter((r) => r.status === 'committed').length;
@@ -109,7 +139,8 @@ async function steady(client: CredenceClient, pool: Uint8Array[], rate: number, 
 
 export async function runLoad(a: LoadArgs): Promise<LoadResult> {
   const suite = getSuite(a.suite);
-  const client = new CredenceClient({ url: a.url, suite, signer: loadSigner(suite, a.authKeyFile), chainId: a.chainId, timeoutMs: 60_000 });
+  const signer = loadSigner(suite, a.authKeyFile);
+  const clients = (a.urls ?? [a.url]).map((url) => new CredenceClient({ url, suite, signer, chainId: a.chainId, timeoutMs: 60_000 }));
   const keyPems = a.txKeyFiles.map((f) => readFileSync(f, 'utf8'));
   const job = { suite: a.suite, keyPems, chainId: a.chainId, ttlMs: 15 * 60 * 1000 };
   const sizeA = Math.ceil(a.rateCeiling * (a.saturateSeconds + a.warmupSeconds + 2));
@@ -117,15 +148,15 @@ export async function runLoad(a: LoadArgs): Promise<LoadResult> {
   log(`pre-signing ${sizeA} transactions on all cores`);
   const poolA = await presign({ ...job, prefix: 'sat' }, sizeA);
   const presignSec = (performance.now() - ps) / 1000;
-  log(`saturating for ${a.warmupSeconds}+${a.saturateSeconds} s (batches of ${a.batch}, ${a.concurrency} in flight)`);
+  log(`saturating for ${a.warmupSeconds}+${a.saturateSeconds} s (batches of ${a.batch}, ${a.concurrency} in flight over ${clients.length} node(s))`);
   const cpu0 = process.cpuUsage();
-  const sat = await saturate(client, poolA, a);
+  const sat = await saturate(clients, poolA, a);
   const cpu = process.cpuUsage(cpu0);
   poolA.length = 0;
   const rate = sat.txPerSec * a.latencyLoadFraction;
   log(`committed ${Math.round(sat.txPerSec)} tx/s; now offering ${Math.round(rate)} tx/s for ${a.latencySeconds} s`);
   const poolB = await presign({ ...job, prefix: 'lat' }, Math.ceil(rate * (a.latencySeconds + 1)));
-  const st = await steady(client, poolB, rate, a.latencySeconds);
+  const st = await steady(clients, poolB, rate, a.latencySeconds);
   return {
     txPerSec: Math.round(sat.txPerSec),
     saturatedP50Ms: percentile(sat.lat, 0.5),
@@ -137,6 +168,8 @@ export async function runLoad(a: LoadArgs): Promise<LoadResult> {
     rejected: sat.rejected + st.rejected,
     presignSec: Math.round(presignSec * 10) / 10,
     clientCpuSecSaturated: Math.round(((cpu.user + cpu.system) / 1e6) * 10) / 10,
+    committedSaturated: sat.inWindow,
+    pidCpuSecSaturated: sat.pidCpu,
   };
 }
 

@@ -91,23 +91,39 @@ function registerNetworkBench(bench: Command): void {
     .description('throughput and latency of an etcd-ordered network of N organizations on this machine')
     .option('-n, --orgs <n>', 'organizations (one node each)', '4')
     .option('--ordering <kind>', 'ordering service: etcd', 'etcd')
-    .option('--seconds <n>', 'length of the measured window', '20')
+    .option('--seconds <n>', 'length of the saturation window (txPerSec)', '20')
+    .option('--latency-seconds <n>', 'length of the 80%-load latency window (p50Ms, p99Ms)', '15')
     .option('--batch <n>', 'transactions per submit', '100')
-    .option('--concurrency <n>', 'batches in flight per node', '2')
+    .option('--concurrency <n>', 'batches in flight per node while saturating', '2')
+    .option('--cut-timeout-ms <ms>', 'block cut timeout in the genesis (default 50, as bench ledger)')
     .option('--port <port>', 'API port of the first node (etcd uses port+100…)', '7401')
     .option('--keep', 'keep the temporary network directory')
     .action(
-      jsonAction(async (o: { orgs: string; ordering: string; seconds: string; batch: string; concurrency: string; port: string; keep?: boolean }) => {
-        if (o.ordering !== 'etcd') throw new CredenceError('USAGE', '--ordering must be etcd (solo is measured by "bench ledger")');
-        return runNetworkBench({
-          orgs: Number(o.orgs),
-          seconds: Number(o.seconds),
-          batch: Number(o.batch),
-          concurrency: Number(o.concurrency),
-          basePort: Number(o.port),
-          ...(o.keep ? { keep: true } : {}),
-        });
-      }),
+      jsonAction(
+        async (o: {
+          orgs: string;
+          ordering: string;
+          seconds: string;
+          latencySeconds: string;
+          batch: string;
+          concurrency: string;
+          cutTimeoutMs?: string;
+          port: string;
+          keep?: boolean;
+        }) => {
+          if (o.ordering !== 'etcd') throw new CredenceError('USAGE', '--ordering must be etcd (solo is measured by "bench ledger")');
+          return runNetworkBench({
+            orgs: Number(o.orgs),
+            seconds: Number(o.seconds),
+            latencySeconds: Number(o.latencySeconds),
+            batch: Number(o.batch),
+            concurrency: Number(o.concurrency),
+            ...(o.cutTimeoutMs === undefined ? {} : { cutTimeoutMs: Number(o.cutTimeoutMs) }),
+            basePort: Number(o.port),
+            ...(o.keep ? { keep: true } : {}),
+          });
+        },
+      ),
     );
 }
 

@@ -14,11 +14,15 @@ export interface NodeProcess {
   readonly child: ChildProcess;
 }
 
+/** `node [flags] main.js node start --config FILE`; CREDENCE_NODE_FLAGS adds node flags, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof". */
+export function nodeStartArgs(configFile: string): string[] {
+  const flags = (process.env.CREDENCE_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
+  return [...flags, CLI_MAIN, 'node', 'start', '--config', configFile];
+}
+
 export function spawnNode(orgId: string, url: string, configFile: string, outFile: string): NodeProcess {
   const out = openSync(outFile, 'a');
-  // CREDENCE_NODE_FLAGS: extra node flags for the spawned nodes, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-  const flags = (process.env.CREDENCE_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
-  const child = spawn(process.execPath, [...flags, CLI_MAIN, 'node', 'start', '--config', configFile], { stdio: ['ignore', out, out] });
+  const child = spawn(process.execPath, nodeStartArgs(configFile), { stdio: ['ignore', out, out] });
   return { orgId, url, child };
 }
 

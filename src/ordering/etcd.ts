@@ -13,7 +13,7 @@ import type { OrderingParams } from '../ledger/genesis.js';
 import { CredenceError, Codes } from '../util/errors.js';
 import { BlockCutter, type CutterState } from './cutter.js';
 import { EtcdCompactedError, type EtcdClient, type KeyValue } from './etcdClient.js';
-import { ENTRY_TXS_MAX, decodeLogEntry, encodeLogEntry } from './etcdLog.js';
+import { ENTRY_TXS_MAX, decodeLogEntry, decodeLogEntryHead, encodeLogEntry } from './etcdLog.js';
 import type { BlockConsumer, LogPosition, Orderer } from './orderer.js';
 
 export interface EtcdOrdererOptions {
@@ -37,7 +37,7 @@ export interface EtcdOrdererOptions {
 }
 
 interface Pending {
-  readonly txs: readonly Uint8Array[];
+  readonly txs: readonly DecodedTx[];
   readonly bytes: number;
   readonly resolve: () => void;
   readonly reject: (e: unknown) => void;
@@ -53,7 +53,9 @@ interface Prepared {
 
 /** Entries read ahead of execution (their signatures are checked meanwhile). */
 const LOOKAHEAD = 64;
-const PUTS_IN_FLIGHT = 2;
+const PUTS_IN_FLIGHT = 1;
+/** Own appended entries remembered until the watch delivers them. */
+const OWN_ENTRIES_MAX = 64;
 
 export class EtcdOrderer implements Orderer {
   readonly kind = 'etcd';
@@ -70,6 +72,8 @@ export class EtcdOrderer implements Orderer {
   /** Local wall-clock time at which the open block got its first transaction. */
   private openSeenAt: number | undefined;
   private markerSentFor = -1;
+  /** Entries this node appended, by revision: the transactions, already decoded and checked. */
+  private readonly own = new Map<number, DecodedTx[]>();
   private lastTime: number;
 
   constructor(private readonly opts: EtcdOrdererOptions) {
@@ -90,7 +94,7 @@ export class EtcdOrderer implements Orderer {
     for (const chunk of this.chunks(txs)) {
       parts.push(
         new Promise<void>((resolve, reject) => {
-          const size = chunk.reduce((n, t) => n + t.byteLength + 4, 0);
+          const size = chunk.reduce((n, t) => n + t.bytes.byteLength + 4, 0);
           this.queue.push({ txs: chunk, bytes: size, resolve, reject });
           this.queuedBytes += size;
         }),
@@ -100,16 +104,16 @@ export class EtcdOrderer implements Orderer {
     await Promise.all(parts);
   }
 
-  private chunks(txs: readonly DecodedTx[]): Uint8Array[][] {
-    const out: Uint8Array[][] = [[]];
+  private chunks(txs: readonly DecodedTx[]): DecodedTx[][] {
+    const out: DecodedTx[][] = [[]];
     let size = 0;
     for (const t of txs) {
-      const last = out[out.length - 1] as Uint8Array[];
+      const last = out[out.length - 1] as DecodedTx[];
       if (last.length > 0 && (size + t.bytes.byteLength > this.entryBytesMax - 64 || last.length >= ENTRY_TXS_MAX)) {
-        out.push([t.bytes]);
+        out.push([t]);
         size = t.bytes.byteLength;
       } else {
-        last.push(t.bytes);
+        last.push(t);
         size += t.bytes.byteLength;
       }
     }
@@ -139,9 +143,12 @@ export class EtcdOrderer implements Orderer {
   }
 
   private async append(batch: Pending[]): Promise<void> {
-    const entry = encodeLogEntry({ kind: 'txs', time: this.logTime(), txs: batch.flatMap((p) => p.txs) });
+    const txs = batch.flatMap((p) => p.txs);
+    const entry = encodeLogEntry({ kind: 'txs', time: this.logTime(), txs: txs.map((t) => t.bytes) });
     try {
-      await this.opts.client.put(this.opts.key, entry);
+      const rev = await this.opts.client.put(this.opts.key, entry);
+      // Our own entry comes back through the watch: reuse these decoded, checked transactions.
+      if (this.own.size < OWN_ENTRIES_MAX) this.own.set(rev, txs);
       this.opts.onProblem?.(undefined);
       for (const p of batch) p.resolve();
     } catch (e) {
@@ -180,6 +187,16 @@ export class EtcdOrderer implements Orderer {
   }
 
   private prepare(kv: KeyValue): Prepared {
+    for (const r of this.own.keys()) {
+      if (r >= kv.modRevision) break;
+      this.own.delete(r); // read before its put returned (it was screened like any other)
+    }
+    const own = this.own.get(kv.modRevision);
+    if (own !== undefined) {
+      this.own.delete(kv.modRevision);
+      const e = decodeLogEntryHead(kv.value);
+      if (e.kind === 'txs' && e.count === own.length) return { rev: kv.modRevision, kind: 'txs', time: e.time, height: 0, txs: Promise.resolve(own) };
+    }
     try {
       const e = decodeLogEntry(kv.value);
       if (e.kind === 'cut') return { rev: kv.modRevision, kind: 'cut', time: e.time, height: e.height, txs: Promise.resolve([]) };

@@ -40,3 +40,16 @@ export function decodeLogEntry(bytes: Uint8Array): RawLogEntry {
   r.end();
   return { kind: 'txs', time, txs };
 }
+
+/** Kind, time and transaction count of an entry, without copying its transactions. */
+export function decodeLogEntryHead(bytes: Uint8Array): { kind: 'txs' | 'other'; time: number; count: number } {
+  try {
+    const r = new Reader(bytes);
+    const kind = r.u8();
+    const time = r.u64();
+    if (kind !== KIND_TXS) return { kind: 'other', time, count: 0 };
+    return { kind: 'txs', time, count: new Reader(r.bytes(bytes.byteLength)).u32() };
+  } catch {
+    return { kind: 'other', time: 0, count: 0 };
+  }
+}
