@@ -47,6 +47,12 @@ export interface LoadResult {
   pidCpuSecSaturated: (number | null)[];
 }
 
+/** The rate and latency figures of a load run, as the benchmarks report them. */
+export function rateFields(l: LoadResult) {
+  const { txPerSec, p50Ms, p99Ms, loadTxPerSec, saturatedP50Ms, saturatedP99Ms } = l;
+  return { txPerSec, p50Ms, p99Ms, loadTxPerSec, saturatedP50Ms, saturatedP99Ms };
+}
+
 /** CPU seconds (all threads) a process has used, from /proc on Linux; undefined elsewhere. */
 export function cpuSeconds(pid: number | undefined): number | undefined {
   try {

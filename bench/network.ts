@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { NetworkProcesses, createEtcdNetwork } from '../src/cli/netops.js';
 import { getSuite } from '../src/crypto/suites.js';
 import { measureVerifyLimit } from '../src/crypto/verifyPool.js';
-import type { LoadArgs, LoadResult } from './ledgerLoad.js';
+import { type LoadArgs, type LoadResult, rateFields } from './ledgerLoad.js';
 
 export interface NetworkBenchOptions {
   readonly orgs: number;
@@ -130,12 +130,7 @@ export async function runNetworkBench(o: NetworkBenchOptions): Promise<Record<st
       batch: o.batch,
       concurrencyPerNode: o.concurrency,
       cutTimeoutMs: o.cutTimeoutMs ?? CUT_TIMEOUT_MS,
-      txPerSec: load.txPerSec,
-      p50Ms: load.p50Ms,
-      p99Ms: load.p99Ms,
-      loadTxPerSec: load.loadTxPerSec,
-      saturatedP50Ms: load.saturatedP50Ms,
-      saturatedP99Ms: load.saturatedP99Ms,
+      ...rateFields(load),
       verifyPerSecLimit: limit,
       ceilingTxPerSec: Math.round(ceiling),
       ratioToCeiling: round(load.txPerSec / ceiling, 3),
