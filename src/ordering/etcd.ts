@@ -72,6 +72,8 @@ export class EtcdOrderer implements Orderer {
   /** Local wall-clock time at which the open block got its first transaction. */
   private openSeenAt: number | undefined;
   private markerSentFor = -1;
+  /** Highest height a cut marker read from the log names (read ahead of execution). */
+  private markerSeenFor = -1;
   /** Entries this node appended, by revision: the transactions, already decoded and checked. */
   private readonly own = new Map<number, DecodedTx[]>();
   private lastTime: number;
@@ -176,7 +178,7 @@ export class EtcdOrderer implements Orderer {
   private async maybeCut(): Promise<void> {
     const since = this.openSeenAt;
     const height = this.cutter.nextHeight;
-    if (since === undefined || this.markerSentFor === height) return;
+    if (since === undefined || this.markerSentFor === height || this.markerSeenFor >= height) return;
     if (this.now() - since < this.opts.params.cutTimeoutMs + (this.opts.markerDelayMs ?? 0)) return;
     this.markerSentFor = height;
     try {
@@ -199,6 +201,8 @@ export class EtcdOrderer implements Orderer {
     }
     try {
       const e = decodeLogEntry(kv.value);
+      // Another node's marker is in the log already (we may not have executed up to it yet).
+      if (e.kind === 'cut') this.markerSeenFor = Math.max(this.markerSeenFor, e.height);
       if (e.kind === 'cut') return { rev: kv.modRevision, kind: 'cut', time: e.time, height: e.height, txs: Promise.resolve([]) };
       return { rev: kv.modRevision, kind: 'txs', time: e.time, height: 0, txs: this.opts.screen(e.txs) };
     } catch {
