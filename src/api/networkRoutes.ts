@@ -39,8 +39,12 @@ export function registerNetworkRoutes(app: FastifyInstance, node: CredenceNode):
   app.get('/v1/transactions/:id/final-proof', async (req) => finalProof(node, (req.params as { id: string }).id));
 }
 
-/** A transaction proof with the checkpoints of its block gathered from this node and its peers. */
-async function finalProof(node: CredenceNode, idText: string): Promise<TxProofJson & { finalHeight: number }> {
+/**
+ * A transaction proof with the checkpoints of its block gathered from this node and its peers,
+ * and the membership changes up to its height (each with the checkpoints of its block), so
+ * that organizations added after genesis count offline.
+ */
+async function finalProof(node: CredenceNode, idText: string): Promise<TxProofJson & { finalHeight: number; epochs: unknown[] }> {
   const m = member(node);
   const id = fromHexStrict(idText);
   if (id === undefined || id.byteLength !== 32) throw new CredenceError(Codes.MALFORMED, 'id must be 64 lowercase hex characters');
@@ -50,17 +54,27 @@ async function finalProof(node: CredenceNode, idText: string): Promise<TxProofJs
   const results = node.chain.store.results(loc.height);
   if (block === undefined || results === undefined) throw new CredenceError(Codes.CORRUPT, 'transaction index points at a missing block');
   const proof = buildTxProof(node.chain.hash, block.header, block.txs, results, loc.index);
-  const own = m.store.checkpoint(loc.height);
+  const peers = await m.peers();
+  const epochs = await Promise.all(
+    m.store
+      .epochs(loc.height)
+      .map(async (e) => ({ ...(e as { height: number }), checkpoints: await checkpointsAt(node, peers, (e as { height: number }).height) })),
+  );
+  return { ...proof, checkpoints: await checkpointsAt(node, peers, loc.height), epochs, finalHeight: m.checkpoints.finalHeight };
+}
+
+/** This node's checkpoint of a block and those its peers serve. */
+async function checkpointsAt(node: CredenceNode, peers: readonly string[], height: number): Promise<string[]> {
+  const own = member(node).store.checkpoint(height);
   const fromPeers = await Promise.all(
-    (await m.peers()).map(async (url) => {
+    peers.map(async (url) => {
       try {
         const c = new CredenceClient({ url, suite: node.suite, timeoutMs: PEER_TIMEOUT_MS, signer: node.signer });
-        return (await c.request<{ checkpoint: string }>('GET', `/v1/checkpoints/${loc.height}`)).checkpoint;
+        return (await c.request<{ checkpoint: string }>('GET', `/v1/checkpoints/${height}`)).checkpoint;
       } catch {
         return undefined;
       }
     }),
   );
-  const checkpoints = [...(own === undefined ? [] : [toHex(own)]), ...fromPeers.filter((c): c is string => typeof c === 'string')];
-  return { ...proof, checkpoints, finalHeight: m.checkpoints.finalHeight };
+  return [...(own === undefined ? [] : [toHex(own)]), ...fromPeers.filter((c): c is string => typeof c === 'string')];
 }

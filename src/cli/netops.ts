@@ -7,11 +7,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeHeader } from '../codec/block.js';
 import type { CryptoSuite, SuiteName } from '../crypto/suite.js';
 import { loadSigner, writeKeyFiles } from '../crypto/keyfile.js';
 import { getSuite } from '../crypto/suites.js';
-import { checkFinality, type FinalityCheck } from '../ledger/finality.js';
+import { checkFinality, type FinalityCheck, headerFromHex, membersAt } from '../ledger/finality.js';
 import type { Genesis, OrderingParams } from '../ledger/genesis.js';
 import type { ProofJson } from '../ledger/proofs.js';
 import { CredenceClient } from '../sdk/client.js';
@@ -174,11 +173,20 @@ async function stopChild(c: ChildProcess | undefined): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Finality of the block a proof is against, from the checkpoints it carries. */
-export function proofFinality(suite: CryptoSuite, p: ProofJson, genesis: Genesis): FinalityCheck {
-  const header = typeof p.header === 'string' ? fromHexStrict(p.header) : undefined;
-  if (header === undefined) return { final: false, signedBy: [], needed: Math.floor(genesis.orgs.length / 2) + 1, ignored: ['header is malformed'] };
-  return checkFinality(suite, decodeHeader(header), Array.isArray(p.checkpoints) ? p.checkpoints : [], genesis.orgs);
+/**
+ * Finality of the block a proof is against, from the checkpoints it carries, counting the
+ * members at that height: the genesis organizations, changed by the membership epochs the
+ * proof carries (each final under the members before it).
+ */
+export function proofFinality(suite: CryptoSuite, p: ProofJson, genesis: Genesis): FinalityCheck & { members: string[]; membersSince: number } {
+  const header = headerFromHex(p.header);
+  if (header === undefined) {
+    const ids = genesis.orgs.map((o) => o.id);
+    return { final: false, signedBy: [], needed: Math.floor(ids.length / 2) + 1, ignored: ['header is malformed'], members: ids, membersSince: 0 };
+  }
+  const m = membersAt(suite, genesis.orgs, Array.isArray(p.epochs) ? p.epochs : [], header.height);
+  const f = checkFinality(suite, header, Array.isArray(p.checkpoints) ? p.checkpoints : [], m.orgs);
+  return { ...f, ignored: [...m.problems, ...f.ignored], members: m.orgs.map((o) => o.id), membersSince: m.since };
 }
 
 // ---- adding an organization -------------------------------------------------------------

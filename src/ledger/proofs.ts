@@ -26,6 +26,8 @@ export interface TxProofJson {
   resultProof: MerkleProofJson;
   /** Signed checkpoints (hex) of the block, for finality (see finality.ts). */
   checkpoints?: string[];
+  /** Membership changes up to the block (finality.ts MembershipEpoch), so later members count. */
+  epochs?: unknown[];
 }
 
 export interface StateProofJson {
@@ -36,6 +38,7 @@ export interface StateProofJson {
   value: string | null;
   proof: StateProof;
   checkpoints?: string[];
+  epochs?: unknown[];
 }
 
 export type ProofJson = TxProofJson | StateProofJson;

@@ -5,13 +5,17 @@
 // height once it is checkpointed by a majority.
 
 import { join } from 'node:path';
+import { encodeHeader } from '../codec/block.js';
 import type { DecodedTx } from '../codec/tx.js';
+import { Keys, readJson } from '../contracts/members.js';
 import { decodeTx } from '../codec/tx.js';
 import { EtcdOrderer } from '../ordering/etcd.js';
 import { EtcdClient } from '../ordering/etcdClient.js';
 import { logKey } from '../ordering/etcdLog.js';
 import type { LogPosition, ProposedBlock } from '../ordering/orderer.js';
+import { toHex } from '../util/bytes.js';
 import { CredenceError, Codes } from '../util/errors.js';
+import type { CommittedBlock } from './chain.js';
 import { CheckpointBook } from './checkpoints.js';
 import type { EtcdOrderingConfig } from './config.js';
 import type { NodeHooks } from './nodeHooks.js';
@@ -20,6 +24,7 @@ import { PeerSync } from './sync.js';
 
 const COMPACT_EVERY_MS = 2000;
 const GENESIS_POSITION: LogPosition = { rev: 1, skip: 0 };
+const hexOrEmpty = (b: Uint8Array | undefined) => (b === undefined ? '' : toHex(b));
 
 export interface NetworkView {
   readonly orgId: string;
@@ -43,6 +48,8 @@ export class EtcdMember {
   private readonly abort = new AbortController();
   private lastCompactAt = 0;
   private knownPeers: string[] = [];
+  private orgListSeen = '';
+  private unsubscribe: (() => void) | undefined;
 
   constructor(
     private readonly hooks: NodeHooks,
@@ -61,6 +68,8 @@ export class EtcdMember {
   }
 
   async start(): Promise<void> {
+    this.orgListSeen = hexOrEmpty(this.hooks.chain.read(Keys.orgList));
+    this.unsubscribe = this.hooks.onCommit((c) => this.recordEpoch(c));
     void this.register();
     this.checkpoints.start();
     this.startOrdering();
@@ -75,6 +84,31 @@ export class EtcdMember {
         await new Promise((r) => setTimeout(r, 1000));
       }
     }
+  }
+
+  /**
+   * When a block changes the member list, keep proofs of the list and of every member's record
+   * against its state root (it is the head right now), for light clients (finality.ts).
+   */
+  private recordEpoch(c: CommittedBlock): void {
+    const raw = this.hooks.chain.read(Keys.orgList);
+    const seen = hexOrEmpty(raw);
+    if (seen === this.orgListSeen) return;
+    this.orgListSeen = seen;
+    const state = this.hooks.chain.store.state;
+    const entry = (key: string) => {
+      const v = this.hooks.chain.read(key);
+      return { value: v === undefined ? '' : toHex(v), proof: state.prove(key) };
+    };
+    const ids = (readJson(this.hooks.chain.read, Keys.orgList) as string[] | undefined) ?? [];
+    const height = c.head.header.height;
+    this.store.setEpoch(height, {
+      height,
+      header: toHex(encodeHeader(c.head.header)),
+      orgList: entry(Keys.orgList),
+      orgs: ids.map((id) => ({ id, ...entry(Keys.org(id)) })),
+    });
+    this.hooks.log.info('membership changed; recorded the proofs for light clients', { height, members: ids.length });
   }
 
   /** Peers from the config and from the registry in etcd (the last list seen if etcd is down). */
@@ -209,6 +243,7 @@ export class EtcdMember {
   async stop(): Promise<void> {
     this.stopped = true;
     this.abort.abort();
+    this.unsubscribe?.();
     this.checkpoints.stop();
     await this.orderer?.stop();
     this.orderer = undefined;

@@ -1,7 +1,9 @@
 // Per-node ordering state beside the chain database (DATA/ordering.db): for each height,
 // the log position after that block (written before the block commits, so the position of
 // the head is always there after a crash), and this node's own signed checkpoint of each
-// block it committed (served to peers and light clients).
+// block it committed (served to peers and light clients), and each membership change (the
+// block where the member list changed, with state proofs of the list and the records, taken
+// when that block was the head: light clients count later organizations with them).
 
 import Database from 'better-sqlite3';
 import type { LogPosition } from '../ordering/orderer.js';
@@ -12,6 +14,8 @@ export class OrderingStore {
   private readonly getPos: Database.Statement;
   private readonly putCkpt: Database.Statement;
   private readonly getCkpt: Database.Statement;
+  private readonly putEpoch: Database.Statement;
+  private readonly getEpochs: Database.Statement;
 
   constructor(path: string) {
     this.db = new Database(path);
@@ -20,7 +24,10 @@ export class OrderingStore {
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS positions (height INTEGER PRIMARY KEY, rev INTEGER NOT NULL, skip INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS checkpoints (height INTEGER PRIMARY KEY, body BLOB NOT NULL);
+      CREATE TABLE IF NOT EXISTS epochs (height INTEGER PRIMARY KEY, body TEXT NOT NULL);
     `);
+    this.putEpoch = this.db.prepare('INSERT OR REPLACE INTO epochs (height, body) VALUES (?, ?)');
+    this.getEpochs = this.db.prepare('SELECT body FROM epochs WHERE height <= ? ORDER BY height LIMIT 64');
     this.putPos = this.db.prepare('INSERT OR REPLACE INTO positions (height, rev, skip) VALUES (?, ?, ?)');
     this.getPos = this.db.prepare('SELECT rev, skip FROM positions WHERE height = ?');
     this.putCkpt = this.db.prepare('INSERT OR REPLACE INTO checkpoints (height, body) VALUES (?, ?)');
@@ -43,6 +50,16 @@ export class OrderingStore {
   checkpoint(height: number): Uint8Array | undefined {
     const row = this.getCkpt.get(height) as { body: Buffer } | undefined;
     return row === undefined ? undefined : new Uint8Array(row.body);
+  }
+
+  /** Record a membership change (JSON, without checkpoints: those are gathered when asked). */
+  setEpoch(height: number, body: unknown): void {
+    this.putEpoch.run(height, JSON.stringify(body));
+  }
+
+  /** Membership changes at or below `height`, oldest first (at most 64). */
+  epochs(height: number): unknown[] {
+    return (this.getEpochs.all(height) as { body: string }[]).map((r) => JSON.parse(r.body) as unknown);
   }
 
   close(): void {
