@@ -176,6 +176,7 @@ function verifyThresholdProof(ctx: ContractContext, args: JsonValue): JsonValue 
   if (job.status !== 'registered') refuse('JOB_STATE', `the job is ${job.status}`);
   const st = a.statement as unknown as ThresholdStatement;
   if (st === null || typeof st !== 'object' || st.context !== job.id) refuse('BAD_PROOF', 'the proof must be made for this job (context = job id)');
+  if (st.credential === null || typeof st.credential !== 'object' || Array.isArray(st.credential)) refuse('BAD_PROOF', 'the statement has no credential');
   if (typeof st.threshold !== 'number' || st.threshold !== job.sizes.threshold) refuse('BAD_PROOF', 'the statement threshold differs from the job’s');
   let code: string | undefined;
   try {
