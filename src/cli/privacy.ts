@@ -44,7 +44,9 @@ async function watch(client: CredenceClient, id: string, label: string): Promise
 }
 
 export function registerPrivacy(program: Command): void {
-  const p = program.command('privacy').description('privacy computing between nodes: PSI, zero-knowledge threshold proofs, job status');
+  const p = program
+    .command('privacy')
+    .description('privacy computing between nodes: PSI, secure aggregation, private scorecard evaluation, zero-knowledge threshold proofs, job status');
   const ds = p.command('dataset').description('named item lists kept on a node (never on chain)');
   addConnectOptions(
     ds.command('put <name> <file>').description('store a dataset (one item per line: enterprise codes or person pseudonyms) on the node'),
