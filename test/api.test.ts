@@ -35,6 +35,8 @@ const SERVED_PATHS = [
   '/v1/subject/me',
   '/v1/subject/view',
   '/v1/subject/relay',
+  '/v1/deliveries',
+  '/v1/reports',
   '/v1/privacy/datasets/{name}',
   '/v1/privacy/jobs/{id}',
   '/v1/privacy/psi',
@@ -251,13 +253,16 @@ describe('REST API on a 2-org network', () => {
       ['/v1/subject/me', () => http(0, 'GET', '/v1/subject/me')],
       ['/v1/subject/view', () => http(0, 'GET', '/v1/subject/view')],
       ['/v1/subject/relay', () => http(0, 'POST', '/v1/subject/relay', { body: new TextEncoder().encode('{}'), contentType: 'application/json' })],
+      // Delivery and reports are exercised end to end in test/report.test.ts; here: served, with coded answers.
+      ['/v1/deliveries', () => http(0, 'POST', '/v1/deliveries', { body: new TextEncoder().encode('{}'), contentType: 'application/json' })],
+      ['/v1/reports', () => http(0, 'POST', '/v1/reports', { body: new TextEncoder().encode('{}'), contentType: 'application/json' })],
       // Privacy routes are exercised end to end in test/privacy.test.ts; here: served, with coded answers.
       ...privacyRouteHits(),
     ]);
     assert.deepEqual([...exercised.keys()].sort(), [...SERVED_PATHS].sort());
     for (const [path, hit] of exercised) {
       const res = await hit();
-      if (path.startsWith('/v1/privacy/')) {
+      if (path.startsWith('/v1/privacy/') || path === '/v1/deliveries' || path === '/v1/reports') {
         const body = (await res.json()) as { code?: string; message?: string };
         assert.ok(res.status === 200 || res.status === 202 || (body.code !== undefined && !/^no route/.test(body.message ?? '')), `${path} is not served`);
         continue;

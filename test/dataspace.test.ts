@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AccessEntry } from '../src/contracts/access.js';
@@ -17,10 +17,11 @@ import type { CredenceClient } from '../src/sdk/client.js';
 import { CredenceClient as Client } from '../src/sdk/client.js';
 import { SubjectClient } from '../src/sdk/dataspace.js';
 import { loadWallet } from '../src/sdk/wallet.js';
-import { toHex } from '../src/util/bytes.js';
+import { SqliteVault } from '../src/dataspace/vault.js';
+import { fromHex, toHex } from '../src/util/bytes.js';
 import { isCredenceError } from '../src/util/errors.js';
 import { COURT_SCHEMA } from './contractSim.js';
-import { type TestNetwork, cli, startNetwork } from './helpers.js';
+import { type TestNetwork, cli, filesUnder, startNetwork } from './helpers.js';
 
 const suite = getSuite('default');
 const RESIDENT_ID = '11010519491231002X';
@@ -191,8 +192,13 @@ describe('data space on real nodes', () => {
     assert.equal(d?.status, 'open');
     assert.equal(d?.isOverdue, false);
     assert.equal(d?.statementHash, toHex(suite.hash(Buffer.from(STATEMENT))));
-    const stored = readFileSync(join(net.layout.nodes[2]?.dataDir as string, 'statements', `${opened.disputeId}.txt`), 'utf8');
-    assert.equal(stored, STATEMENT);
+    const nodeDir = join(net.layout.nodes[2]?.dataDir as string, '..');
+    const key = fromHex(readFileSync(join(nodeDir, 'vault.key'), 'utf8').trim());
+    const vault = new SqliteVault({ path: join(nodeDir, 'vault', 'vault.sqlite'), key, suite });
+    assert.equal(vault.getStatement(opened.disputeId), STATEMENT, "the provider's vault keeps the statement");
+    vault.close();
+    const elsewhere = cli(['dispute', 'open', '--wallet', walletFile, '--url', url(1), '--record', recordIds[1] as string, '--statement', STATEMENT]);
+    assert.match(elsewhere.stderr, /BAD_DISPUTE.*provider/, "a dispute goes through the record's provider");
     const view = await subjectOf(walletFile).view();
     assert.deepEqual(view.records.find((r) => r.id === recordIds[0])?.dispute, { id: opened.disputeId, status: 'open' });
     const bankTry = cli(['dispute', 'resolve', opened.disputeId, '--outcome', 'upheld', '--config', net.layout.nodes[1]?.config as string]);
@@ -239,16 +245,7 @@ describe('data space on real nodes', () => {
     await net.stop(0);
     await net.stop(1);
     await net.stop(2);
-    const files: string[] = [];
-    const walk = (d: string) => {
-      for (const n of readdirSync(d)) {
-        const p = join(d, n);
-        if (n === 'statements') continue; // the provider's off-chain statement store
-        if (statSync(p).isDirectory()) walk(p);
-        else files.push(p);
-      }
-    };
-    walk(join(net.dir, 'nodes'));
+    const files = filesUnder(join(net.dir, 'nodes'));
     assert.ok(files.some((f) => f.endsWith('chain.db')));
     for (const f of files) {
       const text = readFileSync(f).toString('latin1');

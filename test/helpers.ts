@@ -2,7 +2,7 @@
 // ports in a temp directory, start node processes, get signed clients, and clean up.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -149,5 +149,13 @@ export function cliAsync(args: string[], timeoutMs = 120_000): Promise<{ status:
       clearTimeout(timer);
       resolve({ status: code ?? -1, stdout, stderr });
     });
+  });
+}
+
+/** Every file under `dir`, recursively (for privacy scans of node directories). */
+export function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? filesUnder(p) : [p];
   });
 }

@@ -5,13 +5,13 @@
 // node, which submits them in a transaction signed with the node's member key.
 
 import { randomInt } from 'node:crypto';
-import { join } from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { SubmitResult } from '../codec/api.js';
 import { canonicalJsonBytes, type JsonValue } from '../codec/canonicalJson.js';
 import { signTx } from '../codec/tx.js';
 import { subjectOfKey, subjectView } from '../contracts/views.js';
-import { StatementStore } from '../dataspace/statements.js';
+import { readRecord } from '../contracts/records.js';
+import type { DataspaceServices } from '../node/dataspace.js';
 import type { CredenceNode } from '../node/node.js';
 import { toHex, utf8 } from '../util/bytes.js';
 import { CredenceError, Codes } from '../util/errors.js';
@@ -60,20 +60,32 @@ async function submitAsNode(node: CredenceNode, contract: string, method: string
 interface RelayBody {
   contract?: unknown;
   method?: unknown;
-  statement?: { statementHash?: unknown; id?: unknown } & Record<string, unknown>;
+  statement?: { statementHash?: unknown; id?: unknown; recordId?: unknown } & Record<string, unknown>;
   publicKey?: unknown;
   signature?: unknown;
   statementText?: unknown;
 }
 
-async function relay(node: CredenceNode, statements: StatementStore, req: FastifyRequest): Promise<SubmitResult> {
+/** Where a dispute's statement is kept: the vault of the disputed record's provider, this node. */
+function statementVault(node: CredenceNode, ds: DataspaceServices | undefined, recordId: unknown): NonNullable<DataspaceServices['vault']> {
+  const rec = typeof recordId === 'string' ? readRecord(node.chain.read, recordId) : undefined;
+  if (rec === undefined) throw new CredenceError('BAD_DISPUTE', 'no such record on chain');
+  if (rec.provider !== node.config.orgId || ds?.vault === undefined) {
+    throw new CredenceError('BAD_DISPUTE', `open the dispute through the node of the record's provider (${rec.provider})`);
+  }
+  return ds.vault;
+}
+
+async function relay(node: CredenceNode, ds: DataspaceServices | undefined, req: FastifyRequest): Promise<SubmitResult> {
   const { key } = authenticateSubject(node, req);
   const b = (req.body ?? {}) as RelayBody;
   const name = `${String(b.contract)}.${String(b.method)}`;
   if (!RELAYED.has(name)) throw new CredenceError(Codes.MALFORMED, `only ${[...RELAYED].join(', ')} are relayed for subjects`);
   if (b.publicKey !== key) throw new CredenceError(Codes.FORBIDDEN, 'the statement must be signed with the key that signs the request');
   let text: string | undefined;
+  let vault: ReturnType<typeof statementVault> | undefined;
   if (name === 'disputes.open') {
+    vault = statementVault(node, ds, b.statement?.recordId);
     text = typeof b.statementText === 'string' ? b.statementText : '';
     if (text.length === 0 || text.length > STATEMENT_CHARS_MAX)
       throw new CredenceError('BAD_DISPUTE', `statementText must be 1 to ${STATEMENT_CHARS_MAX} characters`);
@@ -81,17 +93,16 @@ async function relay(node: CredenceNode, statements: StatementStore, req: Fastif
   }
   const args = { statement: (b.statement ?? null) as JsonValue, publicKey: key, signature: (b.signature ?? null) as JsonValue };
   const r = await submitAsNode(node, b.contract as string, b.method as string, args);
-  if (text !== undefined) statements.put(String(b.statement?.id), text);
+  if (text !== undefined) vault?.putStatement(String(b.statement?.id), String(b.statement?.recordId), text);
   return r;
 }
 
-export function registerDataspaceRoutes(app: FastifyInstance, node: CredenceNode): void {
-  const statements = new StatementStore(join(node.config.dataDir, 'statements'));
+export function registerDataspaceRoutes(app: FastifyInstance, node: CredenceNode, ds?: DataspaceServices): void {
   const head = () => ({ height: node.chain.height(), time: node.chain.head().header.time });
   app.get('/v1/subject/me', async (req) => {
     const { subject, key } = authenticateSubject(node, req);
     return { subject, publicKey: key, chainId: node.chain.genesis.chainId };
   });
   app.get('/v1/subject/view', async (req) => subjectView(node.chain.read, authenticateSubject(node, req).subject, head()));
-  app.post('/v1/subject/relay', async (req) => relay(node, statements, req));
+  app.post('/v1/subject/relay', async (req) => relay(node, ds, req));
 }

@@ -39,7 +39,8 @@ export function dataspacePaths() {
                   statementText: {
                     type: 'string',
                     maxLength: 4000,
-                    description: 'disputes.open: the text whose hash is statement.statementHash; kept off chain by this node',
+                    description:
+                      "disputes.open: the text whose hash is statement.statementHash; kept encrypted in this node's vault (send it to the record's provider)",
                   },
                 },
               },
@@ -47,6 +48,41 @@ export function dataspacePaths() {
           },
         },
       }),
+    },
+    ...deliveryPaths(),
+  };
+}
+
+function memberOp(summary: string, properties: Record<string, unknown>, required: string[]) {
+  const requestBody = { content: { 'application/json': { schema: { type: 'object', required, properties } } } };
+  return { summary, security: [{ memberSignature: [] }], requestBody, responses: { 200: { description: 'OK' }, default: error } };
+}
+
+const accessIdProp = { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'id of an access authorized on chain' };
+
+function deliveryPaths() {
+  return {
+    '/v1/deliveries': {
+      post: memberOp(
+        'Provider: the records an access authorizes, sealed (HPKE) to sealKey and signed by this node; refused with NOT_AUTHORIZED (wrong consumer, refused or lapsed access, revoked or expired consent) or ACCESS_REPLAYED (served before)',
+        { accessId: accessIdProp, sealKey: { type: 'string', description: "the consumer's sealing public key, hex (fresh per request)" } },
+        ['accessId', 'sealKey'],
+      ),
+    },
+    '/v1/reports': {
+      post: memberOp(
+        "Consumer (members of this node's organization): gather every provider's delivery for an access, verify each against this node's chain, and return the credit report (records, dispute marks and statements, provider outcomes, missing records)",
+        {
+          accessId: accessIdProp,
+          subject: { type: 'string', description: 'refuse unless the access is about this subject' },
+          providers: {
+            type: 'object',
+            additionalProperties: { type: 'string' },
+            description: "providers' node URLs by organization id (etcd peers are discovered)",
+          },
+        },
+        ['accessId'],
+      ),
     },
   };
 }

@@ -15,6 +15,7 @@ import { CredenceError, Codes, isCredenceError } from '../util/errors.js';
 import type { DataspaceServices } from '../node/dataspace.js';
 import { authenticate } from './auth.js';
 import { SUBJECT_PREFIX, registerDataspaceRoutes } from './dataspaceRoutes.js';
+import { registerDeliveryRoutes } from './deliveryRoutes.js';
 import { registerProviderRoutes } from './providerRoutes.js';
 import { statusOf } from './errors.js';
 import { registerNetworkRoutes } from './networkRoutes.js';
@@ -138,7 +139,8 @@ export function buildApi(node: CredenceNode, dataspace?: DataspaceServices): Fas
   app.get('/v1/events', async (req, reply) => streamEvents(node, req, reply, optionalFrom(req)));
   app.get('/v1/stream/blocks', async (req, reply) => streamBlocks(node, req, reply, optionalFrom(req) ?? node.chain.height() + 1));
   registerNetworkRoutes(app, node);
-  registerDataspaceRoutes(app, node);
+  registerDataspaceRoutes(app, node, dataspace);
+  registerDeliveryRoutes(app, node, dataspace);
   registerPrivacyRoutes(app, node);
   return app;
 }

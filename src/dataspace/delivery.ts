@@ -16,6 +16,7 @@ import { orgOfKey } from '../contracts/members.js';
 import { type RecordEntry, readRecord } from '../contracts/records.js';
 import type { CryptoSuite, Signer } from '../crypto/suite.js';
 import type { StateReader } from '../execution/runtime.js';
+import type { DeliveryEnvelope } from '../sdk/report.js';
 import { bytesEqual, fromHex, fromHexStrict, toHex, utf8 } from '../util/bytes.js';
 import { CredenceError } from '../util/errors.js';
 import { commit, verifyInclusion } from './commitment.js';
@@ -32,15 +33,7 @@ export interface DeliveryItem {
   readonly statement?: string;
 }
 
-export interface Delivery {
-  readonly accessId: string;
-  readonly provider: string;
-  /** Provider member key that signed, hex. */
-  readonly signer: string;
-  /** Sealed canonical JSON of the items, hex. */
-  readonly sealed: string;
-  readonly signature: string;
-}
+export type Delivery = DeliveryEnvelope;
 
 export interface VerifiedItem extends DeliveryItem {
   readonly anchor: RecordEntry;
@@ -70,8 +63,13 @@ export function authorizedRecords(
   if (o.now >= consent.expiresAt) refuse('NOT_AUTHORIZED', 'the consent has expired');
   const records = readIndex(read, 'rec', access.subject, 0, DELIVERY_RECORDS_MAX)
     .map((id) => readRecord(read, id))
-    .filter((r): r is RecordEntry => r !== undefined && r.provider === o.provider && r.status === 'active' && access.categories.includes(r.category));
+    .filter((r): r is RecordEntry => r !== undefined && r.provider === o.provider && isCurrent(r, o.now) && access.categories.includes(r.category));
   return { access, records };
+}
+
+/** Active and not past its retention (the chain may not have marked it expired yet). */
+export function isCurrent(r: RecordEntry, now: number): boolean {
+  return r.status === 'active' && (r.expiresAt === undefined || now < r.expiresAt);
 }
 
 function envelopeDigest(suite: CryptoSuite, accessId: string, provider: string, sealed: string): Uint8Array {
@@ -81,11 +79,12 @@ function envelopeDigest(suite: CryptoSuite, accessId: string, provider: string, 
 export async function sealDelivery(
   suite: CryptoSuite,
   signer: Signer,
-  o: { accessId: string; provider: string; consumerSealKey: Uint8Array; items: readonly DeliveryItem[] },
+  o: { accessId: string; provider: string; consumerSealKey: Uint8Array; items: readonly DeliveryItem[]; height?: number },
 ): Promise<Delivery> {
   const sealed = toHex(suite.seal(o.consumerSealKey, canonicalJsonBytes(o.items), INFO, utf8(o.accessId)));
   const signature = toHex(await signer.sign(envelopeDigest(suite, o.accessId, o.provider, sealed)));
-  return { accessId: o.accessId, provider: o.provider, signer: toHex(signer.publicKey), sealed, signature };
+  const hint = o.height === undefined ? {} : { height: o.height };
+  return { accessId: o.accessId, provider: o.provider, signer: toHex(signer.publicKey), sealed, signature, ...hint };
 }
 
 function forged(message: string): never {

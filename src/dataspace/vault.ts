@@ -81,6 +81,9 @@ export interface BatchVault extends Vault {
   /** Live records whose expiry is at or before `now`, oldest first. */
   dueForExpiry(now: number, limit: number): string[];
   stats(): { live: number; pending: number; destroyed: number };
+  /** Keep a subject's dispute statement about a record (destroyed with the record's key). */
+  putStatement(disputeId: string, recordId: string, text: string): void;
+  getStatement(disputeId: string): string | undefined;
 }
 
 const SCHEMA = `
@@ -95,6 +98,9 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE INDEX IF NOT EXISTS records_subject ON records(subject);
 CREATE INDEX IF NOT EXISTS records_ref ON records(schema, ref, version);
 CREATE INDEX IF NOT EXISTS records_batch ON records(batch, idx);
+CREATE TABLE IF NOT EXISTS statements (
+  dispute_id TEXT PRIMARY KEY, record_id TEXT NOT NULL, wrapped_key BLOB NOT NULL, sealed BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS statements_record ON statements(record_id);
 CREATE INDEX IF NOT EXISTS records_expiry ON records(expires_at) WHERE state = 'live' AND expires_at IS NOT NULL;
 `;
 
@@ -144,14 +150,25 @@ export class SqliteVault implements BatchVault {
     }
   }
 
-  private seal(record: Record, salt: Uint8Array): { wrapped: Uint8Array; sealed: Uint8Array } {
+  /** Encrypt under a new data key, and wrap the data key under the vault key. */
+  private sealBytes(plain: Uint8Array, aad: Uint8Array): { wrapped: Uint8Array; sealed: Uint8Array } {
     const dataKey = new Uint8Array(VAULT_KEY_BYTES);
     crypto.getRandomValues(dataKey);
-    const aad = utf8(record.id);
-    const sealed = this.suite.encrypt(dataKey, canonicalJsonBytes({ record: record as unknown as JsonValue, salt: toHex(salt) }), aad);
+    const sealed = this.suite.encrypt(dataKey, plain, aad);
     const wrapped = this.suite.encrypt(this.key, dataKey, aad);
     dataKey.fill(0);
     return { wrapped, sealed };
+  }
+
+  private openBytes(wrapped: Buffer, sealed: Buffer, aad: Uint8Array): Uint8Array {
+    const dataKey = this.suite.decrypt(this.key, new Uint8Array(wrapped), aad);
+    const plain = this.suite.decrypt(dataKey, new Uint8Array(sealed), aad);
+    dataKey.fill(0);
+    return plain;
+  }
+
+  private seal(record: Record, salt: Uint8Array): { wrapped: Uint8Array; sealed: Uint8Array } {
+    return this.sealBytes(canonicalJsonBytes({ record: record as unknown as JsonValue, salt: toHex(salt) }), utf8(record.id));
   }
 
   private insert(item: StagedItem, batch: { id: string; index: number } | null, state: 'pending' | 'live'): void {
@@ -191,10 +208,7 @@ export class SqliteVault implements BatchVault {
   get(id: string): StoredRecord | undefined {
     const row = this.db.prepare('SELECT id, wrapped_key, sealed, state FROM records WHERE id = ?').get(id) as RecordRow | undefined;
     if (row === undefined || row.state !== 'live' || row.wrapped_key === null || row.sealed === null) return undefined;
-    const aad = utf8(row.id);
-    const dataKey = this.suite.decrypt(this.key, new Uint8Array(row.wrapped_key), aad);
-    const plain = this.suite.decrypt(dataKey, new Uint8Array(row.sealed), aad);
-    dataKey.fill(0);
+    const plain = this.openBytes(row.wrapped_key, row.sealed, utf8(row.id));
     const parsed = JSON.parse(Buffer.from(plain).toString('utf8')) as { record: unknown; salt: string };
     const salt = fromHexStrict(parsed.salt);
     if (salt === undefined) throw new CredenceError(Codes.CORRUPT, 'vault entry has a bad salt');
@@ -206,6 +220,7 @@ export class SqliteVault implements BatchVault {
   }
 
   destroyKey(id: string): boolean {
+    this.db.prepare('DELETE FROM statements WHERE record_id = ?').run(id);
     const n = this.db.prepare("UPDATE records SET wrapped_key = NULL, sealed = NULL, state = 'destroyed' WHERE id = ? AND state = 'live'").run(id).changes;
     // Old page images of the row may sit in the WAL until a checkpoint: truncate it.
     if (n > 0) this.db.pragma('wal_checkpoint(TRUNCATE)');
@@ -215,7 +230,12 @@ export class SqliteVault implements BatchVault {
   /** Destroy many keys in one transaction and one WAL truncation. */
   destroyKeys(ids: readonly string[]): number {
     const stmt = this.db.prepare("UPDATE records SET wrapped_key = NULL, sealed = NULL, state = 'destroyed' WHERE id = ? AND state = 'live'");
-    const n = this.db.transaction(() => ids.reduce((acc, id) => acc + stmt.run(id).changes, 0))();
+    const dropStatements = this.db.prepare('DELETE FROM statements WHERE record_id = ?');
+    const destroy = (id: string) => {
+      dropStatements.run(id);
+      return stmt.run(id).changes;
+    };
+    const n = this.db.transaction(() => ids.reduce((acc, id) => acc + destroy(id), 0))();
     if (n > 0) this.db.pragma('wal_checkpoint(TRUNCATE)');
     return n;
   }
@@ -285,6 +305,20 @@ export class SqliteVault implements BatchVault {
     const rows = this.db.prepare('SELECT state, count(*) AS n FROM records GROUP BY state').all() as { state: string; n: number }[];
     const of = (s: string) => rows.find((r) => r.state === s)?.n ?? 0;
     return { live: of('live'), pending: of('pending'), destroyed: of('destroyed') };
+  }
+
+  putStatement(disputeId: string, recordId: string, text: string): void {
+    const { wrapped, sealed } = this.sealBytes(utf8(text), utf8(`statement:${disputeId}`));
+    this.db
+      .prepare('INSERT OR REPLACE INTO statements (dispute_id, record_id, wrapped_key, sealed) VALUES (?, ?, ?, ?)')
+      .run(disputeId, recordId, wrapped, sealed);
+  }
+
+  getStatement(disputeId: string): string | undefined {
+    const row = this.db.prepare('SELECT wrapped_key, sealed FROM statements WHERE dispute_id = ?').get(disputeId) as
+      | { wrapped_key: Buffer; sealed: Buffer }
+      | undefined;
+    return row === undefined ? undefined : Buffer.from(this.openBytes(row.wrapped_key, row.sealed, utf8(`statement:${disputeId}`))).toString('utf8');
   }
 
   close(): void {
