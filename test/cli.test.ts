@@ -82,6 +82,10 @@ describe('credence CLI', () => {
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /all 7 nodes agree on block/);
     assert.match(r.stdout, /9 credit-data schemas registered/);
+    assert.match(r.stdout, /bank-b asked for person's records without a consent: refused \(CONSENT_NOT_FOUND\)/);
+    assert.match(r.stdout, /bank-a asked for sme's .* records: authorized and logged on chain/);
+    assert.match(r.stdout, /the record is marked as disputed on chain at once/);
+    assert.match(r.stdout, /court resolved the dispute \(upheld\)/);
     assert.match(r.stdout, /the chain shows the record expired/);
     assert.match(r.stdout, /demo complete/);
     for (const org of ['zj-credit', 'tax', 'court', 'bank-a', 'js-credit', 'bank-b', 'regulator'])

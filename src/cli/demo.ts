@@ -18,7 +18,7 @@ import { fail } from './output.js';
 import { type NodeProcess, spawnNode, stopNode, waitHealthy } from './processes.js';
 
 const DEMO_ORGS: OrgPlan[] = [
-  { id: 'zj-credit', name: 'Zhejiang Provincial Public Credit Platform', roles: ['member', 'orderer'] as Role[] },
+  { id: 'zj-credit', name: 'Zhejiang Provincial Public Credit Platform', roles: ['member', 'orderer', 'registrar'] as Role[] },
   { id: 'tax', name: 'Provincial Tax Bureau', roles: ['member'] as Role[] },
   { id: 'court', name: "Hangzhou Intermediate People's Court", roles: ['member'] as Role[] },
   { id: 'bank-a', name: 'Bank A (SME lending)', roles: ['member'] as Role[] },

@@ -9,13 +9,8 @@ import type { CredenceClient } from '../sdk/client.js';
 import { ProviderClient } from '../sdk/provider.js';
 import { CredenceError } from '../util/errors.js';
 import { importFile, registerSchemas } from './data.js';
+import { type DataStoryOptions, subjectStory } from './demoStory.js';
 import type { NetworkLayout } from './network.js';
-
-export interface DataStoryOptions {
-  readonly small: boolean;
-  readonly say: (s: string) => void;
-  readonly check: (cond: boolean, what: string) => void;
-}
 
 export async function dataStory(layout: NetworkLayout, clients: CredenceClient[], o: DataStoryOptions): Promise<void> {
   const byOrg = new Map(layout.nodes.map((n, i) => [n.orgId, clients[i] as CredenceClient]));
@@ -47,6 +42,8 @@ export async function dataStory(layout: NetworkLayout, clients: CredenceClient[]
       `${s.provider} imported ${r.anchored}/${s.rows} ${s.schema} records in ${r.batches} anchored batches`,
     );
   }
+
+  await subjectStory(layout, byOrg, data, o);
 
   const court = byOrg.get('court');
   if (court !== undefined) {
