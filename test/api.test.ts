@@ -32,6 +32,12 @@ const SERVED_PATHS = [
   '/v1/state/{key}',
   '/v1/events',
   '/v1/stream/blocks',
+  '/v1/data/schemas',
+  '/v1/data/import',
+  '/v1/data/import/text',
+  '/v1/data/recover',
+  '/v1/data/expiry/sweep',
+  '/v1/data/vault',
   '/v1/subject/me',
   '/v1/subject/view',
   '/v1/subject/relay',
@@ -84,6 +90,28 @@ function privacyRouteHits(): [string, () => Promise<Response>][] {
     ['/v1/privacy/aggregate/{id}/sum', () => http(0, 'GET', `/v1/privacy/aggregate/${job}/sum`)],
     ['/v1/privacy/model', () => http(0, 'POST', '/v1/privacy/model', json({}))],
     ['/v1/privacy/model/{id}/evaluate', () => http(0, 'POST', `/v1/privacy/model/${job}/evaluate`, json({}))],
+  ];
+}
+
+/** Provider routes: served to the node's own organization (200), or a coded refusal of a bad body. */
+function providerRouteHits(): [string, () => Promise<Response>][] {
+  const json = (b: unknown) => ({ body: new TextEncoder().encode(JSON.stringify(b)), contentType: 'application/json' });
+  const coded = async (res: Promise<Response>, code: string) => {
+    const r = await res;
+    const body = (await r.json()) as { code?: string };
+    assert.equal(body.code, code);
+    return new Response('{}', { status: 200 });
+  };
+  return [
+    ['/v1/data/schemas', () => http(0, 'GET', '/v1/data/schemas')],
+    ['/v1/data/import', () => coded(http(0, 'POST', '/v1/data/import', json({ schema: 'tax-payment', rows: [] })), 'MALFORMED')],
+    [
+      '/v1/data/import/text',
+      () => coded(http(0, 'POST', '/v1/data/import/text', json({ schema: 'tax-payment', format: 'jsonl', content: '' })), 'UNKNOWN_SCHEMA'),
+    ],
+    ['/v1/data/recover', () => http(0, 'POST', '/v1/data/recover', json({}))],
+    ['/v1/data/expiry/sweep', () => http(0, 'POST', '/v1/data/expiry/sweep', json({}))],
+    ['/v1/data/vault', () => http(0, 'GET', '/v1/data/vault')],
   ];
 }
 
@@ -249,6 +277,8 @@ describe('REST API on a 2-org network', () => {
       ['/v1/state/{key}', () => http(0, 'GET', '/v1/state/gov%2Fpolicy')],
       ['/v1/events', () => http(0, 'GET', '/v1/events?from=0')],
       ['/v1/stream/blocks', () => http(0, 'GET', '/v1/stream/blocks?from=0')],
+      // Provider routes are exercised end to end in test/dataImport.test.ts; here: served, with coded answers.
+      ...providerRouteHits(),
       // Subject routes are served but take subject keys, not member keys (see test/dataspace.test.ts).
       ['/v1/subject/me', () => http(0, 'GET', '/v1/subject/me')],
       ['/v1/subject/view', () => http(0, 'GET', '/v1/subject/view')],

@@ -1,8 +1,10 @@
 // The OpenAPI 3.1 document served at /openapi.json. A test checks that every route the
 // server registers is described here, so the document cannot drift from the code.
 
+import { IMPORT_ROWS_MAX } from '../dataspace/importer.js';
 import type { NodeLimits } from '../node/config.js';
 import { dataspacePaths, subjectSecurityScheme } from './openapiDataspace.js';
+import { providerPaths } from './openapiProvider.js';
 
 const error = { $ref: '#/components/responses/Error' };
 const auth = [{ memberSignature: [] }];
@@ -98,6 +100,7 @@ export function openApiDocument(limits: NodeLimits) {
         }),
       },
       ...dataspacePaths(),
+      ...providerPaths(IMPORT_ROWS_MAX),
       ...privacyPaths(),
     },
   };
