@@ -2,6 +2,7 @@
 
 import type { Command } from 'commander';
 import { runAggregateBench } from '../../bench/aggregate.js';
+import { runAnchorBench } from '../../bench/anchor.js';
 import { runChaos } from '../../bench/chaos.js';
 import { runLedgerBench } from '../../bench/ledger.js';
 import { runNetworkBench } from '../../bench/network.js';
@@ -13,6 +14,7 @@ import { fail } from './output.js';
 export function registerBench(program: Command): void {
   const bench = program.command('bench').description('benchmarks (each prints one JSON object as its last line)');
   registerNetworkBench(bench);
+  registerAnchorBench(bench);
   registerChaos(program);
   bench
     .command('ledger')
@@ -124,6 +126,26 @@ function registerNetworkBench(bench: Command): void {
           });
         },
       ),
+    );
+}
+
+function registerAnchorBench(bench: Command): void {
+  bench
+    .command('anchor')
+    .description('import, encrypt and anchor records on one provider node, against the raw per-record crypto rate')
+    .option('--records <n>', 'records to import', '100000')
+    .option('--concurrency <n>', 'import calls (of 5,000 rows) in flight', '4')
+    .option('--port <port>', 'API port for the node under test', '7351')
+    .option('--keep', 'keep the temporary network directory')
+    .action(
+      jsonAction(async (o: { records: string; concurrency: string; port: string; keep?: boolean }) => {
+        const records = Number(o.records);
+        const concurrency = Number(o.concurrency);
+        if (!Number.isInteger(records) || records < 1 || records > 2_000_000)
+          throw new CredenceError('USAGE', '--records must be an integer from 1 to 2000000');
+        if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) throw new CredenceError('USAGE', '--concurrency must be from 1 to 32');
+        return runAnchorBench({ records, concurrency, port: Number(o.port), ...(o.keep ? { keep: true } : {}) });
+      }),
     );
 }
 

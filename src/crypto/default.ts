@@ -5,6 +5,7 @@
 import crypto from 'node:crypto';
 import { assert, CredenceError, Codes } from '../util/errors.js';
 import { AEAD_AES_256_GCM, HPKE_X25519_ENC_BYTES, openBase, sealBase } from './hpke.js';
+import { freshRandom } from './randomPool.js';
 import {
   asBuffer,
   ED25519_SPKI_PREFIX,
@@ -107,7 +108,7 @@ function verify(publicKey: Uint8Array, digest: Uint8Array, signature: Uint8Array
 
 function encrypt(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array = EMPTY): Uint8Array {
   requireSymmetricKey(key, Codes.BAD_KEY);
-  const nonce = crypto.randomBytes(GCM_NONCE_BYTES);
+  const nonce = freshRandom(GCM_NONCE_BYTES);
   const c = crypto.createCipheriv('aes-256-gcm', asBuffer(key), nonce, { authTagLength: GCM_TAG_BYTES });
   c.setAAD(asBuffer(aad));
   return new Uint8Array(Buffer.concat([nonce, c.update(asBuffer(plaintext)), c.final(), c.getAuthTag()]));

@@ -6,8 +6,8 @@
 // against the batch root on chain. The batch root is the RFC 6962 Merkle root over the
 // commitments in batch order (ledger/merkle.ts).
 
-import { randomBytes } from 'node:crypto';
 import { canonicalJsonBytes } from '../codec/canonicalJson.js';
+import { freshRandom } from '../crypto/randomPool.js';
 import type { CryptoSuite } from '../crypto/suite.js';
 import { type MerkleProof, merkleProof, merkleRoot, verifyMerkleProof } from '../ledger/merkle.js';
 import { concatBytes } from '../util/bytes.js';
@@ -19,7 +19,7 @@ export const SALT_BYTES = 32;
 export const BATCH_RECORDS_MAX = 500;
 
 export function newSalt(): Uint8Array {
-  return new Uint8Array(randomBytes(SALT_BYTES));
+  return freshRandom(SALT_BYTES);
 }
 
 /** H(salt || canonicalJson(record)). */

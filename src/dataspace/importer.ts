@@ -13,7 +13,8 @@
 // same ref, `action: "revoke"` revokes it (data is then `{ reason }`). Row errors never quote
 // a value (a value might be a personal ID number).
 
-import type { JsonValue } from '../codec/canonicalJson.js';
+import { type JsonValue, canonicalJsonBytes } from '../codec/canonicalJson.js';
+import { TX_LIMITS } from '../codec/tx.js';
 import type { CryptoSuite } from '../crypto/suite.js';
 import type { ImportResultJson, RowErrorJson } from '../sdk/provider.js';
 import { toHex } from '../util/bytes.js';
@@ -47,10 +48,51 @@ export interface ImporterOptions {
   readonly commitTimeoutMs?: number;
 }
 
+/** Anchor batches in flight per import call. */
+const ANCHOR_IN_FLIGHT = 4;
+/** Bytes of anchor items per transaction: the args cap (64 KiB) less room for schema, root and keys. */
+const ANCHOR_ITEMS_BYTES_MAX = TX_LIMITS.argsBytesMax - 1024;
+
+type AnchorItem = { [k: string]: JsonValue };
+
 interface Prepared {
   readonly row: number;
   readonly item: StagedItem;
   readonly negative: boolean;
+  /** The record's entry in the `records.anchor` arguments, and its size as canonical JSON. */
+  readonly anchor: AnchorItem;
+  readonly anchorBytes: number;
+}
+
+function anchorItem(item: StagedItem, negative: boolean): AnchorItem {
+  const r = item.record;
+  return {
+    id: r.id,
+    subject: r.subject,
+    commitment: toHex(item.commitment),
+    negative,
+    ...(r.conductEnd === undefined ? {} : { conductEnd: r.conductEnd }),
+    ...(r.supersedes === undefined ? {} : { supersedes: r.supersedes }),
+    ...(r.revokes === undefined ? {} : { revokes: r.revokes }),
+  };
+}
+
+/** Cut prepared rows into batches of at most BATCH_RECORDS_MAX records that fit one transaction's args. */
+export function anchorBatches<T extends { readonly anchorBytes: number }>(rows: readonly T[], bytesMax = ANCHOR_ITEMS_BYTES_MAX): T[][] {
+  const out: T[][] = [];
+  let cur: T[] = [];
+  let bytes = 0;
+  for (const p of rows) {
+    if (cur.length > 0 && (cur.length === BATCH_RECORDS_MAX || bytes + p.anchorBytes + 1 > bytesMax)) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(p);
+    bytes += p.anchorBytes + 1;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
 }
 
 class RowFailure extends CredenceError {}
@@ -94,8 +136,15 @@ export class Importer {
       }
     });
     const result: ImportResult = { anchored: [], errors, pending: [], batches: [] };
-    for (let i = 0; i < good.length; i += BATCH_RECORDS_MAX) await this.anchorBatch(def, good.slice(i, i + BATCH_RECORDS_MAX), result);
+    const batches = anchorBatches(good);
+    let next = 0;
+    // A few batches in flight: each waits for its commit, so one at a time would leave the node idle.
+    const lane = async () => {
+      for (let b = batches[next++]; b !== undefined; b = batches[next++]) await this.anchorBatch(def, b, result);
+    };
+    await Promise.all(Array.from({ length: Math.min(ANCHOR_IN_FLIGHT, batches.length) }, lane));
     result.errors.sort((a, b) => a.row - b.row);
+    result.anchored.sort((a, b) => a.row - b.row);
     return result;
   }
 
@@ -167,7 +216,8 @@ export class Importer {
       ...(expiresAt === undefined ? {} : { expiresAt }),
       ...(ref === undefined ? {} : { ref }),
     };
-    return { row: n, item, negative };
+    const anchor = anchorItem(item, negative);
+    return { row: n, item, negative, anchor, anchorBytes: canonicalJsonBytes(anchor).byteLength };
   }
 
   private linkOf(
@@ -214,18 +264,7 @@ export class Importer {
   private async anchorBatch(def: SchemaDefinition, batch: Prepared[], result: ImportResult): Promise<void> {
     const commitments = batch.map((p) => p.item.commitment);
     const root = toHex(batchRoot(this.o.suite, commitments));
-    const items = batch.map((p) => {
-      const r = p.item.record;
-      return {
-        id: r.id,
-        subject: r.subject,
-        commitment: toHex(p.item.commitment),
-        negative: p.negative,
-        ...(r.conductEnd === undefined ? {} : { conductEnd: r.conductEnd }),
-        ...(r.supersedes === undefined ? {} : { supersedes: r.supersedes }),
-        ...(r.revokes === undefined ? {} : { revokes: r.revokes }),
-      };
-    });
+    const items = batch.map((p) => p.anchor);
     const tx = await this.o.chain.sign('records', 'anchor', { schema: def.id, root, items });
     try {
       this.o.vault.stageBatch({

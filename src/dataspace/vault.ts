@@ -10,6 +10,7 @@
 
 import Database from 'better-sqlite3';
 import { type JsonValue, canonicalJsonBytes } from '../codec/canonicalJson.js';
+import { freshRandom } from '../crypto/randomPool.js';
 import type { CryptoSuite } from '../crypto/suite.js';
 import { fromHexStrict, toHex, utf8 } from '../util/bytes.js';
 import { CredenceError, Codes } from '../util/errors.js';
@@ -123,6 +124,8 @@ export class SqliteVault implements BatchVault {
   private readonly db: Database.Database;
   private readonly suite: CryptoSuite;
   private readonly key: Uint8Array;
+  /** Prepared once: an import inserts every record through it. */
+  private insertStmt: Database.Statement | undefined;
 
   constructor(opts: SqliteVaultOptions) {
     if (opts.key.byteLength !== VAULT_KEY_BYTES) throw new CredenceError(Codes.BAD_KEY, `vault key must be ${VAULT_KEY_BYTES} bytes`);
@@ -152,8 +155,7 @@ export class SqliteVault implements BatchVault {
 
   /** Encrypt under a new data key, and wrap the data key under the vault key. */
   private sealBytes(plain: Uint8Array, aad: Uint8Array): { wrapped: Uint8Array; sealed: Uint8Array } {
-    const dataKey = new Uint8Array(VAULT_KEY_BYTES);
-    crypto.getRandomValues(dataKey);
+    const dataKey = freshRandom(VAULT_KEY_BYTES);
     const sealed = this.suite.encrypt(dataKey, plain, aad);
     const wrapped = this.suite.encrypt(this.key, dataKey, aad);
     dataKey.fill(0);
@@ -174,26 +176,25 @@ export class SqliteVault implements BatchVault {
   private insert(item: StagedItem, batch: { id: string; index: number } | null, state: 'pending' | 'live'): void {
     const { wrapped, sealed } = this.seal(item.record, item.salt);
     const r = item.record;
+    this.insertStmt ??= this.db.prepare(
+      `INSERT INTO records (id, subject, schema, ref, version, batch, idx, commitment, state, expires_at, wrapped_key, sealed)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
     try {
-      this.db
-        .prepare(
-          `INSERT INTO records (id, subject, schema, ref, version, batch, idx, commitment, state, expires_at, wrapped_key, sealed)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          r.id,
-          r.subject,
-          r.schema,
-          item.ref ?? null,
-          r.version,
-          batch?.id ?? null,
-          batch?.index ?? null,
-          item.commitment,
-          state,
-          item.expiresAt ?? null,
-          wrapped,
-          sealed,
-        );
+      this.insertStmt.run(
+        r.id,
+        r.subject,
+        r.schema,
+        item.ref ?? null,
+        r.version,
+        batch?.id ?? null,
+        batch?.index ?? null,
+        item.commitment,
+        state,
+        item.expiresAt ?? null,
+        wrapped,
+        sealed,
+      );
     } catch (e) {
       if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY')
         throw new CredenceError(Codes.RECORD_EXISTS, 'a record with this id is already in the vault');
@@ -251,11 +252,21 @@ export class SqliteVault implements BatchVault {
     })();
   }
 
+  /**
+   * Finishing need not wait for the disk: if a crash loses it, the batch is still pending with
+   * its transaction, and recovery finds the anchor on chain and finishes it again. (Staging,
+   * by contrast, must be durable before the transaction is submitted.)
+   */
   finishBatch(id: string): void {
-    this.db.transaction(() => {
-      this.db.prepare("UPDATE records SET state = 'live' WHERE batch = ? AND state = 'pending'").run(id);
-      this.db.prepare("UPDATE batches SET state = 'anchored', tx = x'' WHERE id = ?").run(id);
-    })();
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      this.db.transaction(() => {
+        this.db.prepare("UPDATE records SET state = 'live' WHERE batch = ? AND state = 'pending'").run(id);
+        this.db.prepare("UPDATE batches SET state = 'anchored', tx = x'' WHERE id = ?").run(id);
+      })();
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
   }
 
   dropBatch(id: string): void {
