@@ -85,7 +85,9 @@ describe('credence CLI', () => {
     assert.match(r.stdout, /bank-b asked for person's records without a consent: refused \(CONSENT_NOT_FOUND\)/);
     assert.match(r.stdout, /bank-a asked for sme's .* records: authorized and logged on chain/);
     assert.match(r.stdout, /the record is marked as disputed on chain at once/);
+    assert.match(r.stdout, /the report shows the dispute mark and the subject's statement/);
     assert.match(r.stdout, /court resolved the dispute \(upheld\)/);
+    assert.ok(existsSync(join(dir, 'reports', 'report-sme.html')));
     assert.match(r.stdout, /the chain shows the record expired/);
     assert.match(r.stdout, /demo complete/);
     for (const org of ['zj-credit', 'tax', 'court', 'bank-a', 'js-credit', 'bank-b', 'regulator'])
@@ -96,7 +98,8 @@ describe('credence CLI', () => {
     // Privacy: outside the providers' vaults and sources/, no raw resident ID number and no record content.
     const data = new SyntheticData(SMALL_SCALE);
     const needles = [...data.persons, 'sales contract dispute', 'private lending dispute', 'Hangzhou Xihu District Court'];
-    const files = walk(dir).filter((f) => !f.includes(`${sep}vault${sep}`) && !f.startsWith(join(dir, 'sources')));
+    // reports/ is bank-a's own copy of the report it was authorized to receive (it holds record content by design).
+    const files = walk(dir).filter((f) => !f.includes(`${sep}vault${sep}`) && !f.startsWith(join(dir, 'sources')) && !f.startsWith(join(dir, 'reports')));
     assert.ok(files.some((f) => f.endsWith('chain.db')) && files.some((f) => f.endsWith('node.log')));
     for (const f of files) {
       const text = readFileSync(f).toString('latin1');

@@ -12,6 +12,8 @@ import { enterpriseSubjectId, personSubjectId } from '../dataspace/identifiers.j
 import type { SyntheticData } from '../dataspace/synthetic.js';
 import { CredenceClient } from '../sdk/client.js';
 import { SubjectClient, registerSubject, requestAccess, resolveDispute } from '../sdk/dataspace.js';
+import { buildReport } from '../sdk/report.js';
+import { renderReportHtml } from '../sdk/reportHtml.js';
 import { type Wallet, createWallet, loadWallet } from '../sdk/wallet.js';
 import { fromHexStrict, toHex } from '../util/bytes.js';
 import { CredenceError } from '../util/errors.js';
@@ -128,10 +130,21 @@ async function dispute(s: Story, a: Actor): Promise<{ disputeId: string; record:
   return { disputeId: opened.disputeId, record };
 }
 
-// ---- the report (dschain's code) --------------------------------------------------------
+// ---- the report ------------------------------------------------------------------------
 
+/** bank-a's node gathers and verifies every provider's delivery; the page goes to DIR/reports/ (the bank's own copy). */
 async function report(s: Story, a: Actor, accessId: string, disputed: string): Promise<void> {
-  s.o.say(`  (report for ${a.subject} under access ${accessId.slice(0, 8)}… about disputed record ${disputed.slice(0, 8)}…: not yet on main)`);
+  const providers = Object.fromEntries(s.layout.nodes.map((n) => [n.orgId, n.url]));
+  const r = await buildReport(org(s, 'bank-a'), accessId, { providers, subject: a.subject });
+  const ok = r.providers.filter((p) => p.status === 'ok');
+  s.o.check(
+    r.complete && r.missing.length === 0,
+    `bank-a's credit report on ${a.label}: ${r.records.length} records from ${ok.map((p) => p.provider).join(', ')}, each verified against its anchor`,
+  );
+  const mark = r.records.find((x) => x.id === disputed)?.dispute;
+  s.o.check(mark?.status === 'open' && mark.statement === STATEMENT, "the report shows the dispute mark and the subject's statement");
+  const file = writeReportFiles(join(s.layout.dir, 'reports'), `report-${a.label}`, `${JSON.stringify(r, null, 2)}\n`, renderReportHtml(r));
+  s.o.say(`      readable report: ${file}`);
 }
 
 // ---- the story --------------------------------------------------------------------------
