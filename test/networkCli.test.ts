@@ -20,6 +20,25 @@ function alive(pid: number): boolean {
   }
 }
 
+/** A transaction from the added org3: its final proof, checked offline, counts org3 too. */
+async function finalProofCountsOrg3(data: string): Promise<void> {
+  const config = join(data, 'nodes', 'org3', 'config.json');
+  const tx = await cliAsync(['tx', 'submit', '--config', config, '--contract', 'kv', '--method', 'put', '--args', '{"key":"b","value":2}']);
+  assert.equal(tx.status, 0, tx.stderr);
+  const id = (JSON.parse(tx.stdout) as { id: string }).id;
+  const file = join(data, 'final.json');
+  let verdict: { final?: boolean; members?: string[]; needed?: number } = {};
+  for (let k = 0; k < 40 && verdict.final !== true; k++) {
+    if (k > 0) await new Promise((r) => setTimeout(r, 300));
+    await cliAsync(['tx', 'proof', id, '--final', '--config', config, '--out', file]);
+    const v = await cliAsync(['proof', 'verify', file, '--genesis', join(data, 'genesis.json'), '--require-final']);
+    verdict = JSON.parse(v.stdout || '{}') as typeof verdict;
+  }
+  assert.equal(verdict.final, true, JSON.stringify(verdict));
+  assert.deepEqual(verdict.members, ['org1', 'org2', 'org3']);
+  assert.equal(verdict.needed, 2);
+}
+
 describe('credence network up | status | add-org | down', () => {
   const dir = mkdtempSync(join(tmpdir(), 'credence-netcli-'));
   const data = join(dir, 'net');
@@ -71,6 +90,8 @@ describe('credence network up | status | add-org | down', () => {
     const add = await cliAsync(['network', 'add-org', 'org3', '--data', data], 90_000);
     assert.equal(add.status, 0, add.stderr);
     assert.match(add.stdout, /organization org3 joined/);
+
+    await finalProofCountsOrg3(data);
 
     const table = await cliAsync(['network', 'status', '--data', data]);
     assert.equal(table.status, 0, table.stdout + table.stderr);

@@ -116,7 +116,13 @@ function registerTx(program: Command): void {
   );
   addConnectOptions(tx.command('proof <id>').description('inclusion proof of a committed transaction'))
     .option('-o, --out <file>', 'write the proof to a file')
-    .action(run(async (id: string, o: ConnectOpts & { out?: string }) => emit(await connect(o).txProof(id), o.out)));
+    .option('--final', 'etcd networks: bundle the checkpoints (and membership changes) that make its block final, for "proof verify --require-final"')
+    .action(
+      run(async (id: string, o: ConnectOpts & { out?: string; final?: boolean }) => {
+        const c = connect(o);
+        emit(o.final ? await c.txFinalProof(id) : await c.txProof(id), o.out);
+      }),
+    );
 }
 
 function emit(v: unknown, out?: string): void {

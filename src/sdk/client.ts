@@ -179,6 +179,11 @@ export class CredenceClient {
     return this.request('GET', `/v1/transactions/${encodeURIComponent(id)}/proof`);
   }
 
+  /** etcd networks: the proof with its block's checkpoints and the membership changes up to it. */
+  async txFinalProof(id: string): Promise<ProofJson> {
+    return this.request('GET', `/v1/transactions/${encodeURIComponent(id)}/final-proof`);
+  }
+
   async block(ref: number | string | 'latest'): Promise<BlockJson> {
     return this.request('GET', `/v1/blocks/${encodeURIComponent(String(ref))}`);
   }
