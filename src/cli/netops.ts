@@ -18,7 +18,7 @@ import { fromHexStrict, toHex } from '../util/bytes.js';
 import { CredenceError, Codes } from '../util/errors.js';
 import { type EtcdMemberPlan, planEtcd, spawnEtcd, waitEtcdReady } from './etcdCluster.js';
 import { type NetworkLayout, type NetworkNode, createNetwork, genericOrgs } from './network.js';
-import { nodeStartArgs } from './processes.js';
+import { nodeProcessEnv, nodeStartArgs } from './processes.js';
 
 export interface EtcdNetwork {
   readonly dir: string;
@@ -115,7 +115,7 @@ export class NetworkProcesses {
     const n = this.net.layout.nodes[i];
     if (n === undefined) throw new CredenceError(Codes.NOT_FOUND, `no node ${i}`);
     const out = openSync(join(n.dataDir, '..', 'stdout.log'), 'a');
-    const child = spawn(process.execPath, nodeStartArgs(n.config), { stdio: ['ignore', out, out], detached: this.detached });
+    const child = spawn(process.execPath, nodeStartArgs(n.config), { stdio: ['ignore', out, out], detached: this.detached, env: nodeProcessEnv() });
     if (this.detached) child.unref();
     this.nodeProcs[i] = child;
     return child;

@@ -20,9 +20,23 @@ export function nodeStartArgs(configFile: string): string[] {
   return [...flags, CLI_MAIN, 'node', 'start', '--config', configFile];
 }
 
+/**
+ * V8 options for node processes. A block keeps thousands of decoded transactions alive across
+ * young-generation collections; a 64 MiB semi-space (default 16) lets most of them die young
+ * instead of being copied and promoted, which cut main-thread GC time by about a third at
+ * benchmark load. Passed in NODE_OPTIONS, not argv, so that worker threads (which refuse
+ * V8 heap flags in their execArgv) do not inherit it.
+ */
+export const NODE_PROCESS_V8_OPTIONS = '--max-semi-space-size=64';
+
+/** The environment for a node process: ours plus NODE_PROCESS_V8_OPTIONS. */
+export function nodeProcessEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${NODE_PROCESS_V8_OPTIONS}`.trim() };
+}
+
 export function spawnNode(orgId: string, url: string, configFile: string, outFile: string): NodeProcess {
   const out = openSync(outFile, 'a');
-  const child = spawn(process.execPath, nodeStartArgs(configFile), { stdio: ['ignore', out, out] });
+  const child = spawn(process.execPath, nodeStartArgs(configFile), { stdio: ['ignore', out, out], env: nodeProcessEnv() });
   return { orgId, url, child };
 }
 
