@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { SubmitResult } from '../src/codec/api.js';
 import { NetworkProcesses, createEtcdNetwork, nodeClient } from '../src/cli/netops.js';
 import type { CredenceClient } from '../src/sdk/client.js';
+import { rng } from '../src/util/rng.js';
 
 export interface ChaosOptions {
   readonly durationSec: number;
@@ -36,18 +37,6 @@ export interface ChaosReport {
   readonly maxRecoveryMs: number;
   readonly recoveryMs: Record<string, number[]>;
   readonly height: number;
-}
-
-/** Small deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { rng } from '../bench/chaos.js';
+import { rng } from '../src/util/rng.js';
 import type { SubmitResult } from '../src/codec/api.js';
 import { verifyDataDir } from '../src/node/verifyDataDir.js';
 import type { CredenceClient } from '../src/sdk/client.js';

@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JsonValue } from '../codec/canonicalJson.js';
 import { residentIdCheckChar, usccCheckChar } from './identifiers.js';
+import { rng } from '../util/rng.js';
 
 export interface SyntheticScale {
   readonly smes: number;
@@ -26,18 +27,6 @@ export interface SourceFile {
 }
 
 type Row = { [k: string]: JsonValue };
-
-/** mulberry32: a small seeded PRNG (not for secrets; only for repeatable demo data). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const USCC_BODY = '0123456789ABCDEFGHJKLMNPQRTUWXY';
 const REGIONS = ['330100', '330200', '320100', '320500', '110105', '310115'];
