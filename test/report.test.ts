@@ -48,7 +48,9 @@ const isCode = (code: string) => (e: unknown) => isCredenceError(e) && e.code ==
 const sealKey = () => toHex(suite.generateSealingKey().publicKey);
 
 /** A consent for the bank and an access under it; returns the access id. */
-async function grantedAccess(opts: { expiresInMs?: number; categories?: string[] } = {}): Promise<{ accessId: string; consentId: string; grantedAt: number }> {
+async function grantedAccess(
+  opts: { expiresInMs?: number; categories?: string[] } = {},
+): Promise<{ accessId: string; consentId: string; grantedAt: number; height: number }> {
   const grantedAt = Date.now();
   const categories = opts.categories ?? ['judicial', 'tax'];
   const { consentId } = await me.grantConsent({
@@ -59,7 +61,7 @@ async function grantedAccess(opts: { expiresInMs?: number; categories?: string[]
   });
   const d = await requestAccess(bank, { subject, consentId, categories, purpose: 'LOAN_APPROVAL' });
   assert.equal(d.status, 'authorized', d.reason);
-  return { accessId: d.accessId, consentId, grantedAt };
+  return { accessId: d.accessId, consentId, grantedAt, height: d.height as number };
 }
 
 before(async () => {
@@ -148,13 +150,14 @@ describe('delivery and credit reports on real nodes', () => {
         errors.push(JSON.stringify(e) + String((e as Error).message));
         return isCode('NOT_AUTHORIZED')(e) && pattern.test((e as Error).message);
       });
-    await refusedWith(requestDelivery(at(1, 2), refused.accessId, sealKey()), /refused \(CONSENT_NOT_FOUND\)/);
+    // Each request names the height that decided it, so a provider that is behind waits for that block.
+    await refusedWith(requestDelivery(at(1, 2), refused.accessId, sealKey(), refused.height), /refused \(CONSENT_NOT_FOUND\)/);
     const granted = await grantedAccess();
-    await refusedWith(requestDelivery(at(0, 2), granted.accessId, sealKey()), /another consumer/);
-    await refusedWith(requestDelivery(at(3, 2), granted.accessId, sealKey()), /another consumer/);
-    await me.revokeConsent(granted.consentId);
-    await refusedWith(requestDelivery(at(1, 2), granted.accessId, sealKey()), /revoked/);
-    await refusedWith(requestDelivery(at(1, 3), granted.accessId, sealKey()), /revoked/);
+    await refusedWith(requestDelivery(at(0, 2), granted.accessId, sealKey(), granted.height), /another consumer/);
+    await refusedWith(requestDelivery(at(3, 2), granted.accessId, sealKey(), granted.height), /another consumer/);
+    const revoked = (await me.revokeConsent(granted.consentId)).height;
+    await refusedWith(requestDelivery(at(1, 2), granted.accessId, sealKey(), revoked), /revoked/);
+    await refusedWith(requestDelivery(at(1, 3), granted.accessId, sealKey(), revoked), /revoked/);
     await new Promise((r) => setTimeout(r, Math.max(0, 8100 - (Date.now() - lapsing.grantedAt))));
     await refusedWith(requestDelivery(at(1, 2), lapsing.accessId, sealKey()), /expired/);
     // A report under a refused access is refused by the consumer's own node before any provider is asked.
@@ -179,6 +182,27 @@ describe('delivery and credit reports on real nodes', () => {
       assert.ok(proxy.tampered() > 0);
     } finally {
       proxy.server.close();
+    }
+  });
+
+  it('a provider whose chain is behind waits for the block that authorized the access instead of refusing it', async () => {
+    await net.stop(3);
+    const { accessId, height } = await grantedAccess({ categories: ['tax'] });
+    // The orderer host is paused, so the restarted provider cannot have the authorizing block yet.
+    const host = net.procs[0]?.child;
+    host?.kill('SIGSTOP');
+    try {
+      await net.start(3);
+      const info = await at(1, 3).info();
+      assert.ok(info.height < height, `the provider is behind (${info.height} < ${height})`);
+      const asked = requestDelivery(at(1, 3), accessId, sealKey(), height);
+      await new Promise((r) => setTimeout(r, 300));
+      host?.kill('SIGCONT');
+      const d = await asked;
+      assert.equal(d.provider, 'org4');
+      assert.ok(typeof d.height === 'number' && d.height >= height);
+    } finally {
+      host?.kill('SIGCONT');
     }
   });
 

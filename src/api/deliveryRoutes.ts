@@ -72,9 +72,27 @@ async function discovered(node: CredenceNode): Promise<ProviderEndpoints> {
   return Object.fromEntries(found.filter((f) => f !== undefined));
 }
 
-async function waitForHeight(node: CredenceNode, height: number): Promise<void> {
-  const until = Date.now() + HEIGHT_WAIT_MS;
-  while (node.chain.height() < height && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+/** Wait (at most HEIGHT_WAIT_MS) until this node's chain reaches `height`; woken by each commit. */
+export async function waitForHeight(node: CredenceNode, height: number, maxMs = HEIGHT_WAIT_MS): Promise<void> {
+  if (node.chain.height() >= height) return;
+  await new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      off();
+      resolve();
+    };
+    const timer = setTimeout(done, maxMs);
+    const off = node.onCommit(() => {
+      if (node.chain.height() >= height) done();
+    });
+  });
+}
+
+/** The consumer's chain height when it asked (optional): a provider behind it waits for it. */
+function minHeightOf(v: unknown): number {
+  if (v === undefined) return 0;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new CredenceError(Codes.MALFORMED, 'minHeight must be a non-negative integer');
+  return v;
 }
 
 export function registerDeliveryRoutes(app: FastifyInstance, node: CredenceNode, ds: DataspaceServices | undefined): void {
@@ -86,9 +104,14 @@ export function registerDeliveryRoutes(app: FastifyInstance, node: CredenceNode,
     const sealKey = typeof b.sealKey === 'string' ? fromHexStrict(b.sealKey) : undefined;
     if (sealKey === undefined || sealKey.byteLength === 0 || sealKey.byteLength > 256)
       throw new CredenceError(Codes.MALFORMED, 'sealKey must be a hex public key');
+    const minHeight = minHeightOf(b.minHeight);
     const consumer = callerOrg(node, req);
     const vault = ds?.vault;
     if (vault === undefined) throw new CredenceError(Codes.CONFIG, 'this node keeps no vault: it provides no records');
+    // The block that authorized the access may not have reached this node yet.
+    await waitForHeight(node, minHeight);
+    if (node.chain.height() < minHeight)
+      throw new CredenceError(Codes.UNAVAILABLE, `this provider's chain is at height ${node.chain.height()}, behind the access's ${minHeight}; retry shortly`);
     const now = Math.max(Date.now(), node.chain.head().header.time);
     const deps = { suite: node.suite, signer: node.signer, read: node.chain.read, provider: node.config.orgId, now, height: node.chain.height(), served };
     try {
@@ -116,8 +139,8 @@ export function registerDeliveryRoutes(app: FastifyInstance, node: CredenceNode,
       now: Math.max(Date.now(), node.chain.head().header.time),
       height: () => node.chain.height(),
       waitForHeight: (h: number) => waitForHeight(node, h),
-      fetch: (url: string, id: string, sealKey: string) =>
-        requestDelivery(new CredenceClient({ url, suite: node.suite, signer: node.signer, timeoutMs: DELIVERY_TIMEOUT_MS }), id, sealKey),
+      fetch: (url: string, id: string, sealKey: string, minHeight: number) =>
+        requestDelivery(new CredenceClient({ url, suite: node.suite, signer: node.signer, timeoutMs: DELIVERY_TIMEOUT_MS }), id, sealKey, minHeight),
     };
     const subject = typeof b.subject === 'string' ? b.subject : undefined;
     const report = await assembleReport(ctx, accessId, endpoints, subject);

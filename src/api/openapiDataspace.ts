@@ -65,7 +65,15 @@ function deliveryPaths() {
     '/v1/deliveries': {
       post: memberOp(
         'Provider: the records an access authorizes, sealed (HPKE) to sealKey and signed by this node; refused with NOT_AUTHORIZED (wrong consumer, refused or lapsed access, revoked or expired consent) or ACCESS_REPLAYED (served before)',
-        { accessId: accessIdProp, sealKey: { type: 'string', description: "the consumer's sealing public key, hex (fresh per request)" } },
+        {
+          accessId: accessIdProp,
+          sealKey: { type: 'string', description: "the consumer's sealing public key, hex (fresh per request)" },
+          minHeight: {
+            type: 'integer',
+            minimum: 0,
+            description: 'the height of the block that decided the access (or later): a provider behind it waits up to 5 s for it',
+          },
+        },
         ['accessId', 'sealKey'],
       ),
     },

@@ -17,8 +17,9 @@ import { toHex } from '../util/bytes.js';
 import { CredenceError, isCredenceError } from '../util/errors.js';
 import { DELIVERY_RECORDS_MAX, type VerifiedItem, isCurrent, openDelivery } from './delivery.js';
 
-/** Fetches one provider's delivery (over HTTP in the node; the seam keeps tests honest). */
-export type DeliveryFetcher = (url: string, accessId: string, sealKeyHex: string) => Promise<DeliveryEnvelope>;
+/** Fetches one provider's delivery (over HTTP in the node; the seam keeps tests honest).
+ *  `minHeight` is the consumer's chain height: a provider behind it waits for it (bounded). */
+export type DeliveryFetcher = (url: string, accessId: string, sealKeyHex: string, minHeight: number) => Promise<DeliveryEnvelope>;
 
 export interface ReportContext {
   readonly suite: CryptoSuite;
@@ -104,7 +105,7 @@ async function fromProvider(
   }
   try {
     const key = ctx.suite.generateSealingKey();
-    const d = await ctx.fetch(url, access.id, toHex(key.publicKey));
+    const d = await ctx.fetch(url, access.id, toHex(key.publicKey), ctx.height());
     if (d.provider !== provider) throw new CredenceError('FORGED_DELIVERY', `the node at this URL delivered as ${String(d.provider).slice(0, 32)}`);
     if (typeof d.height === 'number' && d.height > ctx.height()) await ctx.waitForHeight(d.height);
     const items = openDelivery(ctx.suite, ctx.read, key.privateKeyPem, d);

@@ -30,6 +30,8 @@ export interface AccessDecision {
   readonly accessId: string;
   readonly status: 'authorized' | 'pending' | 'refused';
   readonly reason?: string;
+  /** The block that recorded the decision. */
+  readonly height?: number;
 }
 
 /** Statement texts are short: the subject's side of the story, not a document. */
@@ -115,7 +117,7 @@ export interface AccessInput {
 
 function decision(r: SubmitResult): AccessDecision {
   if (r.code !== 'OK') throw new CredenceError(r.code ?? 'REFUSED', r.message ?? 'the access contract refused the call');
-  return r.value as unknown as AccessDecision;
+  return { ...(r.value as unknown as AccessDecision), ...(r.height === undefined ? {} : { height: r.height }) };
 }
 
 /** Ask for access; a refusal is a decision (recorded on chain), not an exception. */

@@ -82,9 +82,11 @@ export interface CreditReport {
 /** Providers' API URLs by organization id. */
 export type ProviderEndpoints = { readonly [org: string]: string };
 
-/** Ask a provider's node for the records an access authorizes, sealed to `sealKey` (hex). */
-export function requestDelivery(provider: CredenceClient, accessId: string, sealKey: string): Promise<DeliveryEnvelope> {
-  return provider.request<DeliveryEnvelope>('POST', '/v1/deliveries', { accessId, sealKey }, 30_000);
+/** Ask a provider's node for the records an access authorizes, sealed to `sealKey` (hex).
+ *  `minHeight` (the height of the block that decided the access, or later): a provider whose
+ *  chain is behind waits briefly for it instead of refusing an access it has not seen yet. */
+export function requestDelivery(provider: CredenceClient, accessId: string, sealKey: string, minHeight?: number): Promise<DeliveryEnvelope> {
+  return provider.request<DeliveryEnvelope>('POST', '/v1/deliveries', { accessId, sealKey, ...(minHeight === undefined ? {} : { minHeight }) }, 30_000);
 }
 
 /**
