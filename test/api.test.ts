@@ -41,6 +41,7 @@ const SERVED_PATHS = [
   '/v1/subject/me',
   '/v1/subject/view',
   '/v1/subject/relay',
+  '/v1/records/{id}',
   '/v1/deliveries',
   '/v1/reports',
   '/v1/privacy/datasets/{name}',

@@ -2,15 +2,18 @@
 // system contracts, blocks of signed transactions at controlled block times.
 
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import type { TxResult } from '../src/codec/block.js';
 import { type JsonValue, canonicalJsonBytes, parseStoredJson } from '../src/codec/canonicalJson.js';
 import { decodeTx, encodeTx, txDigest } from '../src/codec/tx.js';
 import { genesisWrites } from '../src/contracts/governance.js';
 import { readPolicies } from '../src/contracts/members.js';
+import { type AnchorArgs, type LinkKind, anchorArgsJson, batchIdOf, recordIdAt } from '../src/contracts/recordBatch.js';
 import { systemContracts } from '../src/contracts/registry.js';
 import type { CryptoSuite, Signer } from '../src/crypto/suite.js';
 import { Executor } from '../src/execution/runtime.js';
 import { DEFAULT_ORDERING, type Role, validateGenesis } from '../src/ledger/genesis.js';
+import { merkleRoot } from '../src/ledger/merkle.js';
 import { hex } from './fixtures.js';
 
 export const SIM_CHAIN = 'credence-test';
@@ -107,4 +110,44 @@ export class ContractSim {
     assert.ok(r);
     return r;
   }
+}
+
+export interface SimRecord {
+  readonly subject: string;
+  /** Default: negative, with this conduct end (default 2024-01-31); `false` for a positive record. */
+  readonly negative?: boolean;
+  readonly conductEnd?: string;
+  readonly supersedes?: string;
+  readonly revokes?: string;
+  /** Default: random. */
+  readonly commitment?: Uint8Array;
+}
+
+/**
+ * Anchor one batch of records in the given order (consecutive records about one subject form
+ * its run) as `provider`; returns the result, the record ids and the root.
+ */
+export async function anchorRecords(sim: ContractSim, by: Signer, provider: string, schema: string, items: readonly SimRecord[], nonce = hex(randomBytes(16))) {
+  const batch = batchIdOf(sim.suite.hash, provider, nonce);
+  const commitments = items.map((i) => i.commitment ?? randomBytes(32));
+  const root = hex(merkleRoot(sim.suite.hash, commitments));
+  const subjects: [string, number][] = [];
+  for (const i of items) {
+    const last = subjects[subjects.length - 1];
+    if (last?.[0] === i.subject) last[1]++;
+    else subjects.push([i.subject, 1]);
+  }
+  const args: AnchorArgs = {
+    schema,
+    nonce,
+    root,
+    count: items.length,
+    subjects,
+    negatives: items.flatMap((i, n) => (i.negative === false ? [] : [[n, Date.parse(i.conductEnd ?? '2024-01-31')] as const])),
+    links: items.flatMap((i, n): [number, LinkKind, string][] =>
+      i.supersedes !== undefined ? [[n, 'supersedes', i.supersedes]] : i.revokes !== undefined ? [[n, 'revokes', i.revokes]] : [],
+    ),
+  };
+  const r = await sim.call(by, 'records', 'anchor', anchorArgsJson(args));
+  return { r, ids: items.map((_, n) => recordIdAt(batch, n)), root, batch };
 }

@@ -5,6 +5,7 @@
 // the vault destroys the key).
 
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,8 +13,9 @@ import type { NetworkNode } from '../src/cli/network.js';
 import { registerSchemas } from '../src/cli/data.js';
 import { decodeTx } from '../src/codec/tx.js';
 import { getSuite } from '../src/crypto/suites.js';
+import { anchorArgsJson, batchIdOf, recordIdAt } from '../src/contracts/recordBatch.js';
 import { batchRoot, commit, newSalt } from '../src/dataspace/commitment.js';
-import { type Record, recordId } from '../src/dataspace/record.js';
+import type { Record } from '../src/dataspace/record.js';
 import { SqliteVault } from '../src/dataspace/vault.js';
 import { fromHex, toHex } from '../src/util/bytes.js';
 import { residentIdCheckChar, usccCheckChar } from '../src/dataspace/identifiers.js';
@@ -36,7 +38,7 @@ const resident = (n: number) => {
 const isoDaysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString().slice(0, 10);
 
 async function chainRecord(id: string): Promise<{ status: string; version: number; supersedes?: string; expiresAt?: number }> {
-  return (await client.state(`rec/${id}`)).value as never;
+  return await client.record(id);
 }
 
 before(async () => {
@@ -125,9 +127,11 @@ describe('data import', () => {
       key: fromHex(readFileSync(join(nodeDir, 'vault.key'), 'utf8').trim()),
       suite,
     });
-    const stage = async (ref: string, badRoot: boolean) => {
+    const stage = async (ref: string, bad: boolean) => {
+      const nonce = toHex(randomBytes(16));
+      const batch = batchIdOf(suite.hash, node.orgId, nonce);
       const record: Record = {
-        id: recordId(suite, { provider: node.orgId, schema: 'tax-credit-grade', version: 1, ref }),
+        id: recordIdAt(batch, 0),
         schema: 'tax-credit-grade',
         subject: `E:${uscc(40)}`,
         provider: node.orgId,
@@ -137,15 +141,12 @@ describe('data import', () => {
       const salt = newSalt();
       const commitment = commit(suite, record, salt);
       const root = batchRoot(suite, [commitment]);
-      const args = {
-        schema: 'tax-credit-grade',
-        root: toHex(badRoot ? new Uint8Array(32) : root),
-        items: [{ id: record.id, subject: record.subject, commitment: toHex(commitment), negative: false }],
-      };
+      // A bad batch: its subject runs do not cover its count, which the contract refuses.
+      const args = anchorArgsJson({ schema: 'tax-credit-grade', nonce, root: toHex(root), count: bad ? 2 : 1, subjects: [[record.subject, 1]] });
       const tx = await client.signTx({ contract: 'records', method: 'anchor', args });
-      const id = decodeTx((d) => suite.hash(d), tx).idHex;
+      const txId = decodeTx((d) => suite.hash(d), tx).idHex;
       // What the importer does before submitting: the node "crashed" right after this.
-      vault.stageBatch({ id, txId: id, tx, txExpiresAt: Date.now() + 600_000, root, items: [{ record, salt, commitment, ref }] });
+      vault.stageBatch({ id: batch, txId, tx, txExpiresAt: Date.now() + 600_000, root, items: [{ record, salt, commitment, ref }] });
       return record.id;
     };
     const good = await stage('crash-1', false);
@@ -153,7 +154,7 @@ describe('data import', () => {
     assert.equal((await provider.vaultStats()).pendingBatches, 2);
     assert.deepEqual(await provider.recover(), { finished: 1, dropped: 1, waiting: 0 });
     assert.equal((await chainRecord(good)).status, 'active');
-    assert.equal((await client.state(`rec/${bad}`)).value, null);
+    await assert.rejects(client.record(bad), (e: { code?: string }) => e.code === 'NOT_FOUND');
     assert.deepEqual(vault.get(good)?.record.id, good);
     assert.equal(vault.get(bad), undefined);
     assert.equal((await provider.vaultStats()).pendingBatches, 0);

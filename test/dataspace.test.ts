@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AccessEntry } from '../src/contracts/access.js';
+import { anchorArgsJson, batchIdOf, recordIdAt } from '../src/contracts/recordBatch.js';
 import type { SubjectView } from '../src/contracts/views.js';
 import { getSuite } from '../src/crypto/suites.js';
 import { subjectIdOf } from '../src/dataspace/identifiers.js';
@@ -49,16 +50,26 @@ function subjectOf(wallet: string, i = 0): SubjectClient {
 }
 
 async function anchor(items: { subject: string; supersedes?: string }[]): Promise<string[]> {
-  const full = items.map((i) => ({ id: toHex(randomBytes(32)), commitment: toHex(randomBytes(32)), negative: true, conductEnd: '2024-03-31', ...i }));
+  const nonce = toHex(randomBytes(16));
+  const batch = batchIdOf(suite.hash, 'org3', nonce);
   const root = toHex(
     merkleRoot(
-      (d) => suite.hash(d),
-      full.map((i) => Buffer.from(i.commitment, 'hex')),
+      suite.hash,
+      items.map(() => randomBytes(32)),
     ),
   );
-  const r = await court.call({ contract: 'records', method: 'anchor', args: { schema: COURT_SCHEMA.id, root, items: full } });
+  const args = anchorArgsJson({
+    schema: COURT_SCHEMA.id,
+    nonce,
+    root,
+    count: items.length,
+    subjects: [[subject, items.length]],
+    negatives: items.map((_, i) => [i, Date.parse('2024-03-31')] as const),
+    links: items.flatMap((it, i) => (it.supersedes === undefined ? [] : [[i, 'supersedes', it.supersedes] as const])),
+  });
+  const r = await court.call({ contract: 'records', method: 'anchor', args });
   assert.equal(r.code, 'OK');
-  return full.map((i) => i.id);
+  return items.map((_, i) => recordIdAt(batch, i));
 }
 
 function grant(extra: string[] = []): string {

@@ -105,4 +105,10 @@ export function registerDataspaceRoutes(app: FastifyInstance, node: CredenceNode
   });
   app.get('/v1/subject/view', async (req) => subjectView(node.chain.read, authenticateSubject(node, req).subject, head()));
   app.post('/v1/subject/relay', async (req) => relay(node, ds, req));
+  // A record as the chain sees it (assembled from its batch and any exception), for members.
+  app.get('/v1/records/:id', async (req) => {
+    const rec = readRecord(node.chain.read, (req.params as { id: string }).id);
+    if (rec === undefined) throw new CredenceError(Codes.NOT_FOUND, 'no such record on chain');
+    return rec;
+  });
 }

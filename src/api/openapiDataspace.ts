@@ -49,6 +49,15 @@ export function dataspacePaths() {
         },
       }),
     },
+    '/v1/records/{id}': {
+      get: {
+        summary:
+          "A record's anchor on chain: its batch (root, size, index), provider, schema, subject, status, expiry, links and dispute mark (NOT_FOUND if none)",
+        security: [{ memberSignature: [] }],
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-f]{64}$' } }],
+        responses: { 200: { description: 'OK' }, default: error },
+      },
+    },
     ...deliveryPaths(),
   };
 }

@@ -8,17 +8,16 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { COURT_SCHEMA, ContractSim, newSigner } from '../../test/contractSim.js';
+import { COURT_SCHEMA, ContractSim, type SimRecord, anchorRecords, newSigner } from '../../test/contractSim.js';
 import { hex } from '../../test/fixtures.js';
 import type { JsonValue } from '../codec/canonicalJson.js';
 import type { Signer } from '../crypto/suite.js';
 import { getSuite } from '../crypto/suites.js';
-import { merkleRoot } from '../ledger/merkle.js';
 import type { AccessEntry } from './access.js';
 import { type ConsentEntry, type ConsentUse, checkConsent } from './consentRules.js';
 import { DsKeys, type Domain, Domains, readIndex, signStatement } from './dataspaceState.js';
 import { DISPUTE_RESOLVE_MS, type DisputeEntry } from './disputes.js';
-import type { RecordEntry } from './records.js';
+import { RECORD_PAGE, type RecordEntry, readRecord, subjectRecords } from './records.js';
 
 const suite = getSuite('default');
 const DAY = 24 * 60 * 60 * 1000;
@@ -62,16 +61,8 @@ async function network(): Promise<ContractSim> {
 
 const id = () => hex(randomBytes(32));
 
-async function anchor(sim: ContractSim, items: { subject: string; negative?: boolean; conductEnd?: string; supersedes?: string }[]) {
-  const full = items.map((i) => ({ id: id(), commitment: hex(randomBytes(32)), negative: i.negative ?? true, conductEnd: i.conductEnd ?? '2024-01-31', ...i }));
-  const root = hex(
-    merkleRoot(
-      (d) => suite.hash(d),
-      full.map((i) => Buffer.from(i.commitment, 'hex')),
-    ),
-  );
-  const r = await sim.call(court, 'records', 'anchor', { schema: 'court-judgment', root, items: full });
-  return { r, ids: full.map((i) => i.id), root };
+function anchor(sim: ContractSim, items: SimRecord[]) {
+  return anchorRecords(sim, court, 'court', 'court-judgment', items);
 }
 
 async function signed(by: Signer, domain: Domain, statement: JsonValue): Promise<JsonValue> {
@@ -143,41 +134,81 @@ describe('schemas through governance', () => {
 });
 
 describe('records', () => {
-  it('anchors a batch against its Merkle root, indexes by subject, notifies negative records', async () => {
+  it('anchors a batch by its root and subject runs, indexes by subject, notifies negative records', async () => {
     const sim = await network();
-    const { r, ids, root } = await anchor(sim, [{ subject: SUBJECT }, { subject: COMPANY, negative: false }]);
+    const { r, ids, root, batch } = await anchor(sim, [{ subject: SUBJECT }, { subject: COMPANY, negative: false }]);
     assert.equal(r.code, 'OK');
-    const rec = sim.get<RecordEntry>(DsKeys.record(ids[0] as string));
+    const rec = readRecord(sim.read, ids[0] as string);
     assert.equal(rec?.provider, 'court');
     assert.equal(rec?.root, root);
+    assert.equal(rec?.subject, SUBJECT);
+    assert.deepEqual([rec?.batch, rec?.index, rec?.batchSize, rec?.status, rec?.version], [batch, 0, 2, 'active', 1]);
     assert.equal(rec?.expiresAt, Date.parse('2029-01-31'));
-    assert.equal(sim.get<RecordEntry>(DsKeys.record(ids[1] as string))?.expiresAt, undefined);
-    assert.deepEqual(readIndex(sim.read, 'rec', SUBJECT), [ids[0]]);
+    assert.equal(readRecord(sim.read, ids[1] as string)?.expiresAt, undefined);
+    assert.equal(readRecord(sim.read, ids[1] as string)?.subject, COMPANY);
+    assert.equal(readRecord(sim.read, `${batch}00000002`), undefined, 'past the end of the batch');
+    assert.deepEqual(
+      subjectRecords(sim.read, SUBJECT, 100).map((x) => x.id),
+      [ids[0]],
+    );
     assert.deepEqual(
       r.events.filter((e) => e.name === 'negative').map((e) => e.data),
-      [{ subject: SUBJECT, recordId: ids[0], schema: 'court-judgment' }],
+      [{ subject: SUBJECT, schema: 'court-judgment', batch, records: 1 }],
     );
-    const bad = await sim.call(court, 'records', 'anchor', {
-      schema: 'court-judgment',
-      root: 'ff'.repeat(32),
-      items: [{ id: id(), subject: SUBJECT, commitment: id(), negative: false }],
-    });
-    assert.equal(bad.code, 'ROOT_MISMATCH');
-    const dup = await sim.call(court, 'records', 'anchor', { schema: 'court-judgment', root, items: [] });
-    assert.equal(dup.code, 'BAD_ANCHOR');
-    const unknown = await sim.call(court, 'records', 'anchor', { schema: 'no-such', root, items: [] });
-    assert.equal(unknown.code, 'UNKNOWN_SCHEMA');
+    const args = { schema: 'court-judgment', nonce: '00'.repeat(16), root, count: 1, subjects: [[SUBJECT, 1]] };
+    assert.equal((await sim.call(court, 'records', 'anchor', args)).code, 'OK');
+    assert.equal((await sim.call(court, 'records', 'anchor', args)).code, 'BATCH_EXISTS');
+    assert.equal((await sim.call(bank1, 'records', 'anchor', args)).code, 'OK', 'the same nonce is another batch for another provider');
+    assert.equal((await sim.call(court, 'records', 'anchor', { ...args, nonce: '01'.repeat(16), count: 2 })).code, 'BAD_ANCHOR');
+    assert.equal((await sim.call(court, 'records', 'anchor', { ...args, nonce: '01'.repeat(16), schema: 'no-such' })).code, 'UNKNOWN_SCHEMA');
+    assert.equal((await sim.call(stranger, 'records', 'anchor', { ...args, nonce: '02'.repeat(16) })).code, 'NOT_MEMBER');
+  });
+
+  it('state grows per batch and per subject, not per record', async () => {
+    const sim = await network();
+    const before = sim.state.size;
+    const items = [SUBJECT, COMPANY].flatMap((subject) => Array.from({ length: 200 }, () => ({ subject, negative: false })));
+    const { r, ids } = await anchor(sim, items);
+    assert.equal(r.code, 'OK');
+    // bat/<id>, bat/<id>/s, and one index head per subject (no expiries: all positive).
+    assert.equal(sim.state.size - before, 4);
+    assert.equal(subjectRecords(sim.read, COMPANY, 1000).length, 200);
+    assert.equal(readRecord(sim.read, ids[399] as string)?.subject, COMPANY);
+  });
+
+  it('a subject’s record index pages through many batches, oldest first', async () => {
+    const sim = await network();
+    const all: string[] = [];
+    for (let b = 0; b < RECORD_PAGE * 2 + 3; b++)
+      all.push(
+        ...(
+          await anchor(sim, [
+            { subject: SUBJECT, negative: false },
+            { subject: SUBJECT, negative: false },
+          ])
+        ).ids,
+      );
+    assert.deepEqual(
+      subjectRecords(sim.read, SUBJECT, 10_000).map((x) => x.id),
+      all,
+    );
+    assert.equal(subjectRecords(sim.read, SUBJECT, 5).length, 5);
   });
 
   it('a new version supersedes the provider’s own active record only', async () => {
     const sim = await network();
     const { ids } = await anchor(sim, [{ subject: SUBJECT }]);
     const old = ids[0] as string;
-    const { r } = await anchor(sim, [{ subject: SUBJECT, supersedes: old }]);
+    const { r, ids: next } = await anchor(sim, [{ subject: SUBJECT, supersedes: old }]);
     assert.equal(r.code, 'OK');
-    assert.equal(sim.get<RecordEntry>(DsKeys.record(old))?.status, 'superseded');
+    assert.equal(readRecord(sim.read, old)?.status, 'superseded');
+    assert.deepEqual([readRecord(sim.read, next[0] as string)?.version, readRecord(sim.read, next[0] as string)?.supersedes], [2, old]);
     assert.equal((await anchor(sim, [{ subject: SUBJECT, supersedes: old }])).r.code, 'RECORD_NOT_ACTIVE');
     assert.equal((await anchor(sim, [{ subject: SUBJECT, supersedes: id() }])).r.code, 'UNKNOWN_RECORD');
+    assert.equal((await anchor(sim, [{ subject: COMPANY, revokes: next[0] as string }])).r.code, 'BAD_RECORD');
+    const { r: revoked } = await anchor(sim, [{ subject: SUBJECT, negative: false, revokes: next[0] as string }]);
+    assert.equal(revoked.code, 'OK');
+    assert.equal(readRecord(sim.read, next[0] as string)?.status, 'revoked');
   });
 
   it('expires a negative record only once block time reaches conduct end + 5 years', async () => {
@@ -189,7 +220,7 @@ describe('records', () => {
     sim.time = Math.max(sim.time, due);
     const r = await sim.call(court, 'records', 'expire', { ids });
     assert.equal(r.code, 'OK');
-    assert.equal(sim.get<RecordEntry>(DsKeys.record(ids[0] as string))?.status, 'expired');
+    assert.equal(readRecord(sim.read, ids[0] as string)?.status, 'expired');
     assert.equal((await sim.call(court, 'records', 'expire', { ids })).code, 'RECORD_EXPIRED');
   });
 });
@@ -309,7 +340,7 @@ describe('disputes', () => {
     const sim = await network();
     const { r, recordId, disputeId } = await opened(sim);
     assert.equal(r.code, 'OK');
-    assert.deepEqual(sim.get<RecordEntry>(DsKeys.record(recordId))?.dispute, { id: disputeId, status: 'open' });
+    assert.deepEqual(readRecord(sim.read, recordId)?.dispute, { id: disputeId, status: 'open' });
     const byCompany = await signed(company, Domains.disputeOpen, { id: id(), subject: COMPANY, recordId, statementHash: id() });
     assert.equal((await sim.call(court, 'disputes', 'open', byCompany)).code, 'UNKNOWN_RECORD');
     const again = await signed(person, Domains.disputeOpen, { id: id(), subject: SUBJECT, recordId, statementHash: id() });
@@ -328,7 +359,7 @@ describe('disputes', () => {
     const d = sim.get<DisputeEntry>(DsKeys.dispute(disputeId));
     assert.equal(d?.status, 'resolved');
     assert.equal(d?.late, false);
-    assert.deepEqual(sim.get<RecordEntry>(DsKeys.record(recordId))?.dispute, { id: disputeId, status: 'resolved', outcome: 'corrected' });
+    assert.deepEqual(readRecord(sim.read, recordId)?.dispute, { id: disputeId, status: 'resolved', outcome: 'corrected' });
     assert.equal((await sim.call(court, 'disputes', 'resolve', { disputeId, outcome: 'upheld' })).code, 'DISPUTE_RESOLVED');
   });
 

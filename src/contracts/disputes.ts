@@ -11,7 +11,7 @@ import type { CryptoSuite } from '../crypto/suite.js';
 import type { Contract, ContractContext, StateReader } from '../execution/runtime.js';
 import { DsKeys, Domains, HASH_HEX_RE, HEX_ID_RE, appendIndex, argsObject, matchString, refuse, verifyStatement } from './dataspaceState.js';
 import { readJson, requireMember } from './members.js';
-import { type RecordEntry, putRecord } from './records.js';
+import { markRecord, recordIn } from './records.js';
 
 export const DISPUTE_RESOLVE_MS = 20 * 24 * 60 * 60 * 1000;
 const FLAG_MAX = 100;
@@ -44,10 +44,6 @@ export function isOverdue(d: DisputeEntry, now: number): boolean {
   return d.status === 'open' && now > d.dueAt;
 }
 
-function recordOf(ctx: ContractContext, id: string): RecordEntry | undefined {
-  return ctx.get(DsKeys.record(id)) as unknown as RecordEntry | undefined;
-}
-
 function disputeOf(ctx: ContractContext, args: JsonValue): DisputeEntry {
   const a = argsObject(args, 'BAD_DISPUTE', 'arguments');
   const id = matchString(a.disputeId, HEX_ID_RE, 'BAD_DISPUTE', 'dispute id');
@@ -61,7 +57,7 @@ function open(suite: CryptoSuite, ctx: ContractContext, args: JsonValue): JsonVa
   const s = verifyStatement(ctx, suite, Domains.disputeOpen, args);
   const id = matchString(s.id, HEX_ID_RE, 'BAD_DISPUTE', 'dispute id');
   const statementHash = matchString(s.statementHash, HASH_HEX_RE, 'BAD_DISPUTE', 'statement hash');
-  const rec = recordOf(ctx, matchString(s.recordId, HEX_ID_RE, 'BAD_DISPUTE', 'record id'));
+  const rec = recordIn(ctx, matchString(s.recordId, HEX_ID_RE, 'BAD_DISPUTE', 'record id'));
   if (rec === undefined || rec.subject !== s.subject) refuse('UNKNOWN_RECORD', 'the subject has no such record');
   if (rec.status === 'expired') refuse('RECORD_EXPIRED', 'the record has expired');
   if (rec.dispute?.status === 'open') refuse('DISPUTE_OPEN', 'the record is already disputed');
@@ -77,7 +73,7 @@ function open(suite: CryptoSuite, ctx: ContractContext, args: JsonValue): JsonVa
     status: 'open',
   };
   ctx.put(DsKeys.dispute(id), d as unknown as JsonValue);
-  putRecord(ctx, { ...rec, dispute: { id, status: 'open' } });
+  markRecord(ctx, rec.id, { dispute: { id, status: 'open' } });
   appendIndex(ctx, 'dis', d.subject, id);
   ctx.emit('opened', { disputeId: id, recordId: rec.id, subject: d.subject, provider: d.provider, dueAt: d.dueAt });
   return { disputeId: id, dueAt: d.dueAt };
@@ -93,7 +89,7 @@ function resolve(ctx: ContractContext, args: JsonValue): JsonValue {
   let correctionId: string | undefined;
   if (a.outcome === 'corrected') {
     correctionId = matchString(a.correctionId, HEX_ID_RE, 'BAD_DISPUTE', 'correction id');
-    const c = recordOf(ctx, correctionId);
+    const c = recordIn(ctx, correctionId);
     if (c === undefined || (c.supersedes !== d.recordId && c.revokes !== d.recordId)) {
       refuse('CORRECTION_MISSING', 'anchor the corrected version (superseding or revoking the record) first');
     }
@@ -107,8 +103,8 @@ function resolve(ctx: ContractContext, args: JsonValue): JsonValue {
     ...(correctionId === undefined ? {} : { correctionId }),
   };
   ctx.put(DsKeys.dispute(d.id), resolved as unknown as JsonValue);
-  const rec = recordOf(ctx, d.recordId);
-  if (rec !== undefined) putRecord(ctx, { ...rec, dispute: { id: d.id, status: 'resolved', outcome: a.outcome } });
+  const rec = recordIn(ctx, d.recordId);
+  if (rec !== undefined) markRecord(ctx, rec.id, { dispute: { id: d.id, status: 'resolved', outcome: a.outcome } });
   ctx.emit('resolved', { disputeId: d.id, recordId: d.recordId, subject: d.subject, outcome: a.outcome, late: resolved.late === true });
   return { disputeId: d.id, outcome: a.outcome, late: resolved.late === true };
 }

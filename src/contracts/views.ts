@@ -8,7 +8,7 @@ import { consentStatus, readConsent } from './consents.js';
 import { DsKeys, readIndex } from './dataspaceState.js';
 import { type DisputeEntry, isOverdue, readDispute } from './disputes.js';
 import { readJson } from './members.js';
-import { type RecordEntry, readRecord } from './records.js';
+import { type RecordEntry, subjectRecords } from './records.js';
 
 export interface SubjectView {
   readonly subject: string;
@@ -33,11 +33,11 @@ export function subjectOfKey(read: StateReader, keyHex: string): string | undefi
 }
 
 export function subjectView(read: StateReader, subject: string, at: { height: number; time: number }): SubjectView {
-  const ids = (kind: 'rec' | 'con' | 'acc' | 'dis') => readIndex(read, kind, subject, 0, VIEW_ITEMS_MAX);
+  const ids = (kind: 'con' | 'acc' | 'dis') => readIndex(read, kind, subject, 0, VIEW_ITEMS_MAX);
   return {
     subject,
     asOf: at,
-    records: defined(ids('rec').map((id) => readRecord(read, id))),
+    records: subjectRecords(read, subject, VIEW_ITEMS_MAX),
     accesses: defined(ids('acc').map((id) => readAccess(read, id))),
     consents: defined(ids('con').map((id) => readConsent(read, id))).map((c) => ({ ...c, state: consentStatus(c, at.time, at.height) })),
     disputes: defined(ids('dis').map((id) => readDispute(read, id))).map((d) => ({ ...d, isOverdue: isOverdue(d, at.time) })),

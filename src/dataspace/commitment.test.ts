@@ -3,15 +3,16 @@ import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { getSuite } from '../crypto/suites.js';
-import { BATCH_RECORDS_MAX, batchRoot, commit, inclusionProof, newSalt, verifyInclusion } from './commitment.js';
-import { type Record, addYearsMs, dateMs, parseRecord, recordId } from './record.js';
+import { batchIdOf, recordIdAt, splitRecordId } from '../contracts/recordBatch.js';
+import { BATCH_RECORDS_MAX, BatchTree, batchRoot, commit, inclusionProof, newSalt, verifyInclusion } from './commitment.js';
+import { type Record, addYearsMs, dateMs, parseRecord } from './record.js';
 
 const suite = getSuite('default');
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 function sample(i: number): Record {
   return {
-    id: recordId(suite, { provider: 'tax', schema: 'tax-payment', version: 1, ref: `r${i}` }),
+    id: recordIdAt(batchIdOf(suite.hash, 'tax', 'ab'.repeat(16)), i),
     schema: 'tax-payment',
     subject: 'E:91110000600037341L',
     provider: 'tax',
@@ -32,11 +33,33 @@ describe('records and commitments', () => {
     assert.throws(() => commit(suite, r, new Uint8Array(16)), /salt/);
   });
 
-  it('record ids are deterministic per (provider, schema, ref, version), random without a ref', () => {
-    const a = recordId(suite, { provider: 'tax', schema: 's', version: 1, ref: 'x' });
-    assert.equal(a, recordId(suite, { provider: 'tax', schema: 's', version: 1, ref: 'x' }));
-    assert.notEqual(a, recordId(suite, { provider: 'tax', schema: 's', version: 2, ref: 'x' }));
-    assert.notEqual(recordId(suite, { provider: 'tax', schema: 's', version: 1 }), recordId(suite, { provider: 'tax', schema: 's', version: 1 }));
+  it('record ids are the batch id (H of provider and nonce, 28 bytes) and the index (known answer)', () => {
+    const nonce = 'ab'.repeat(16);
+    const batch = createHash('sha256').update(`{"domain":"credence/batch/v1","nonce":"${nonce}","provider":"tax"}`).digest('hex').slice(0, 56);
+    assert.equal(batchIdOf(suite.hash, 'tax', nonce), batch);
+    assert.equal(recordIdAt(batch, 0x1a2b), `${batch}00001a2b`);
+    assert.deepEqual(splitRecordId(`${batch}00001a2b`), { batch, index: 0x1a2b });
+    assert.notEqual(batchIdOf(suite.hash, 'bank', nonce), batch, 'another provider cannot take the batch id');
+    assert.equal(splitRecordId('ab'.repeat(31)), undefined);
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 28, maxLength: 28 }), fc.integer({ min: 0, max: BATCH_RECORDS_MAX - 1 }), (bytes, i) => {
+        const b = hex(bytes);
+        assert.deepEqual(splitRecordId(recordIdAt(b, i)), { batch: b, index: i });
+      }),
+    );
+  });
+
+  it('property: BatchTree gives the root and the proofs of the one-shot Merkle functions', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 300 }), fc.nat(), (n, pick) => {
+        const cs = Array.from({ length: n }, (_, i) => suite.hash(new Uint8Array([i & 255, i >> 8])));
+        const tree = new BatchTree(suite, cs);
+        assert.deepEqual(tree.root, batchRoot(suite, cs));
+        const i = pick % n;
+        assert.deepEqual(tree.proof(i), inclusionProof(suite, cs, i));
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it('property: every record of a batch is proven under the root; a changed record or salt is not', () => {
@@ -57,7 +80,7 @@ describe('records and commitments', () => {
     );
   });
 
-  it('batches hold 1 to 500 records', () => {
+  it(`batches hold 1 to ${BATCH_RECORDS_MAX} records`, () => {
     assert.throws(() => batchRoot(suite, []), /batch/);
     const cs = Array.from({ length: BATCH_RECORDS_MAX + 1 }, () => new Uint8Array(32));
     assert.throws(() => batchRoot(suite, cs), /batch/);

@@ -4,10 +4,11 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { COURT_SCHEMA, ContractSim, newSigner } from '../../test/contractSim.js';
+import { COURT_SCHEMA, ContractSim, anchorRecords, newSigner } from '../../test/contractSim.js';
 import { hex, isCode } from '../../test/fixtures.js';
 import type { JsonValue } from '../codec/canonicalJson.js';
 import { Domains, signStatement } from '../contracts/dataspaceState.js';
+import { batchIdOf, recordIdAt } from '../contracts/recordBatch.js';
 import { getSuite } from '../crypto/suites.js';
 import { batchRoot, commit, inclusionProof, newSalt } from './commitment.js';
 import { type DeliveryItem, authorizedRecords, openDelivery, sealDelivery } from './delivery.js';
@@ -26,8 +27,10 @@ async function setup() {
   await sim.call(ra, 'gov', 'propose', { kind: 'registerSchema', schema: COURT_SCHEMA });
   await sim.call(bank, 'gov', 'vote', { proposalId: 1, approve: true });
   await sim.call(ra, 'identity', 'register', { subject: SUBJECT, publicKey: hex(subjectKey.publicKey) });
-  const records: Record[] = [1, 2].map((n) => ({
-    id: hex(randomBytes(32)),
+  const nonce = hex(randomBytes(16));
+  const batch = batchIdOf(suite.hash, 'court', nonce);
+  const records: Record[] = [1, 2].map((n, i) => ({
+    id: recordIdAt(batch, i),
     schema: COURT_SCHEMA.id,
     subject: SUBJECT,
     provider: 'court',
@@ -37,15 +40,10 @@ async function setup() {
   }));
   const salts = records.map(() => newSalt());
   const commitments = records.map((r, i) => commit(suite, r, salts[i] as Uint8Array));
-  const items = records.map((r, i) => ({
-    id: r.id,
-    subject: SUBJECT,
-    commitment: hex(commitments[i] as Uint8Array),
-    negative: true,
-    conductEnd: '2024-05-01',
-  }));
-  const anchored = await sim.call(court, 'records', 'anchor', { schema: COURT_SCHEMA.id, root: hex(batchRoot(suite, commitments)), items });
-  assert.equal(anchored.code, 'OK');
+  const items = commitments.map((commitment) => ({ subject: SUBJECT, conductEnd: '2024-05-01', commitment }));
+  const anchored = await anchorRecords(sim, court, 'court', COURT_SCHEMA.id, items, nonce);
+  assert.equal(anchored.r.code, 'OK');
+  assert.equal(anchored.root, hex(batchRoot(suite, commitments)));
   const consentId = hex(randomBytes(16));
   const statement = { id: consentId, subject: SUBJECT, consumer: 'bank', categories: ['court'], purpose: 'LOAN_APPROVAL', expiresAt: sim.time + 86_400_000 };
   await sim.call(bank, 'consents', 'grant', (await signStatement(suite, subjectKey, 'credence-test', Domains.consentGrant, statement)) as unknown as JsonValue);
@@ -87,5 +85,21 @@ describe('delivery', () => {
     assert.throws(() => openDelivery(suite, sim.read, suite.generateSealingKey().privateKeyPem, good), isCode('FORGED_DELIVERY'));
     const flipped = { ...good, sealed: good.sealed.slice(0, -2) + (good.sealed.endsWith('00') ? '01' : '00') };
     assert.throws(() => openDelivery(suite, sim.read, sealKey.privateKeyPem, flipped), isCode('FORGED_DELIVERY'));
+  });
+
+  it('a record proven at another place of its batch, or in a tree of another size, is forged', async () => {
+    const { sim, court, accessId, deliveryItems, sealKey } = await setup();
+    const [first, second] = deliveryItems as [DeliveryItem, DeliveryItem];
+    const open = async (items: DeliveryItem[]) =>
+      openDelivery(
+        suite,
+        sim.read,
+        sealKey.privateKeyPem,
+        await sealDelivery(suite, court, { accessId, provider: 'court', consumerSealKey: sealKey.publicKey, items }),
+      );
+    // The first record, claiming the second one's id: its commitment is not at that place.
+    await assert.rejects(open([{ ...first, record: { ...first.record, id: second.record.id }, proof: second.proof }]), isCode('FORGED_DELIVERY'));
+    await assert.rejects(open([{ ...first, proof: { ...first.proof, size: 1, path: [] } }]), isCode('FORGED_DELIVERY'));
+    assert.equal((await open([first])).length, 1);
   });
 });

@@ -10,16 +10,16 @@ import { canonicalJsonBytes } from '../codec/canonicalJson.js';
 import { type AccessEntry, readAccess } from '../contracts/access.js';
 import { isRevoked } from '../contracts/consentRules.js';
 import { readConsent } from '../contracts/consents.js';
-import { readIndex } from '../contracts/dataspaceState.js';
 import { type DisputeEntry, readDispute } from '../contracts/disputes.js';
 import { orgOfKey } from '../contracts/members.js';
-import { type RecordEntry, readRecord } from '../contracts/records.js';
+import { type RecordEntry, recordReader, subjectRecords } from '../contracts/records.js';
+import { readJson } from '../contracts/members.js';
 import type { CryptoSuite, Signer } from '../crypto/suite.js';
 import type { StateReader } from '../execution/runtime.js';
 import type { DeliveryEnvelope } from '../sdk/report.js';
 import { bytesEqual, fromHex, fromHexStrict, toHex, utf8 } from '../util/bytes.js';
 import { CredenceError } from '../util/errors.js';
-import { commit, verifyInclusion } from './commitment.js';
+import { SALT_BYTES, commit, verifyInclusion } from './commitment.js';
 import type { Record } from './record.js';
 
 export const DELIVERY_RECORDS_MAX = 1000;
@@ -37,6 +37,8 @@ export type Delivery = DeliveryEnvelope;
 
 export interface VerifiedItem extends DeliveryItem {
   readonly anchor: RecordEntry;
+  /** The record's salted commitment (hex), checked against its batch root. */
+  readonly commitment: string;
   readonly dispute?: DisputeEntry;
 }
 
@@ -61,9 +63,9 @@ export function authorizedRecords(
   const consent = readConsent(read, access.consentId);
   if (consent === undefined || isRevoked(consent, o.height)) refuse('NOT_AUTHORIZED', 'the consent has been revoked');
   if (o.now >= consent.expiresAt) refuse('NOT_AUTHORIZED', 'the consent has expired');
-  const records = readIndex(read, 'rec', access.subject, 0, DELIVERY_RECORDS_MAX)
-    .map((id) => readRecord(read, id))
-    .filter((r): r is RecordEntry => r !== undefined && r.provider === o.provider && isCurrent(r, o.now) && access.categories.includes(r.category));
+  const records = subjectRecords(read, access.subject, DELIVERY_RECORDS_MAX).filter(
+    (r) => r.provider === o.provider && isCurrent(r, o.now) && access.categories.includes(r.category),
+  );
   return { access, records };
 }
 
@@ -91,14 +93,18 @@ function forged(message: string): never {
   refuse('FORGED_DELIVERY', message);
 }
 
-function verifyItem(suite: CryptoSuite, read: StateReader, d: Delivery, access: AccessEntry, item: DeliveryItem): VerifiedItem {
-  const anchor = readRecord(read, item.record.id);
+type RecordAt = (id: string) => RecordEntry | undefined;
+
+function verifyItem(suite: CryptoSuite, read: StateReader, recordAt: RecordAt, d: Delivery, access: AccessEntry, item: DeliveryItem): VerifiedItem {
+  const anchor = typeof item.record?.id === 'string' ? recordAt(item.record.id) : undefined;
   if (anchor === undefined) forged('a delivered record is not anchored on chain');
   const salt = fromHexStrict(item.salt);
-  if (salt === undefined || toHex(commit(suite, item.record, salt)) !== anchor.commitment) forged(`record ${anchor.id} does not match its anchor`);
+  if (salt === undefined || salt.byteLength !== SALT_BYTES) forged(`record ${anchor.id} comes without its salt`);
+  const commitment = commit(suite, item.record, salt);
   const proof = { index: item.proof.index, size: item.proof.size, path: item.proof.path.map((p) => fromHex(p)) };
-  if (proof.index !== anchor.index || !verifyInclusion(suite, fromHex(anchor.root), fromHex(anchor.commitment), proof))
-    forged(`record ${anchor.id} is not in its anchored batch`);
+  // The id names the record's place in its batch: the proof must be for that place, in a tree of the batch's size.
+  if (proof.index !== anchor.index || proof.size !== anchor.batchSize || !verifyInclusion(suite, fromHex(anchor.root), commitment, proof))
+    forged(`record ${anchor.id} does not match its anchor: it is not at its place in its anchored batch`);
   if (anchor.provider !== d.provider || item.record.provider !== d.provider) forged('a record from another provider');
   if (anchor.subject !== access.subject || item.record.subject !== access.subject) forged('a record about another subject');
   if (!access.categories.includes(anchor.category)) forged('a record outside the authorized categories');
@@ -106,7 +112,7 @@ function verifyItem(suite: CryptoSuite, read: StateReader, d: Delivery, access: 
   if (dispute !== undefined && item.statement !== undefined && !bytesEqual(suite.hash(utf8(item.statement)), fromHex(dispute.statementHash))) {
     forged(`the dispute statement of record ${anchor.id} does not match its hash on chain`);
   }
-  return { ...item, anchor, ...(dispute === undefined ? {} : { dispute }) };
+  return { ...item, anchor, commitment: toHex(commitment), ...(dispute === undefined ? {} : { dispute }) };
 }
 
 /** Check and open a delivery as the consumer; throws FORGED_DELIVERY on any mismatch. */
@@ -124,5 +130,6 @@ export function openDelivery(suite: CryptoSuite, read: StateReader, sealPrivateK
     forged('the sealed records do not open with this key');
   }
   if (!Array.isArray(items) || items.length > DELIVERY_RECORDS_MAX) forged('the sealed content is not a list of records');
-  return items.map((item) => verifyItem(suite, read, d, access, item));
+  const recordAt = recordReader((k) => readJson(read, k));
+  return items.map((item) => verifyItem(suite, read, recordAt, d, access, item));
 }

@@ -8,7 +8,7 @@
 
 import { isCredenceError } from '../util/errors.js';
 import type { ChainPort } from './chainPort.js';
-import { BATCH_RECORDS_MAX } from './commitment.js';
+import { EXPIRE_IDS_MAX } from '../contracts/records.js';
 import type { BatchVault } from './vault.js';
 
 export interface SweepResult {
@@ -29,7 +29,7 @@ export class ExpirySweeper {
 
   /** One sweep; `now` overrides the injected clock for this sweep only. */
   async sweep(now = this.clock()): Promise<SweepResult> {
-    const due = this.vault.dueForExpiry(now, BATCH_RECORDS_MAX);
+    const due = this.vault.dueForExpiry(now, EXPIRE_IDS_MAX);
     const blockTime = this.chain.blockTime();
     const alreadyExpired: string[] = [];
     const toExpire: string[] = [];

@@ -1,5 +1,7 @@
 // Publishing records: rows from a provider's source file become validated records in the
-// vault and salted commitments anchored on chain in batches of at most 500.
+// vault and salted commitments anchored on chain in batches (recordBatch.ts: the chain gets
+// the batch's Merkle root and per-subject runs, never a per-record entry). Rows are grouped
+// by subject, and each record's id is its batch id and index, fixed before its commitment.
 //
 // Nothing is half-written. For each batch the importer signs the `records.anchor`
 // transaction, stages the records in the vault together with that transaction (one SQLite
@@ -15,14 +17,25 @@
 
 import { type JsonValue, canonicalJsonBytes } from '../codec/canonicalJson.js';
 import { TX_LIMITS } from '../codec/tx.js';
+import {
+  ANCHOR_BYTES,
+  type AnchorArgs,
+  BATCH_LINKS_MAX,
+  BATCH_RECORDS_MAX,
+  BATCH_SUBJECTS_MAX,
+  anchorArgsJson,
+  batchIdOf,
+  recordIdAt,
+} from '../contracts/recordBatch.js';
+import { freshRandom } from '../crypto/randomPool.js';
 import type { CryptoSuite } from '../crypto/suite.js';
 import type { ImportResultJson, RowErrorJson } from '../sdk/provider.js';
-import { toHex } from '../util/bytes.js';
+import { fromHex, toHex } from '../util/bytes.js';
 import { CredenceError, Codes, isCredenceError } from '../util/errors.js';
 import type { ChainPort } from './chainPort.js';
-import { BATCH_RECORDS_MAX, batchRoot, commit, newSalt } from './commitment.js';
+import { batchRoot, commitBytes, newSalt } from './commitment.js';
 import { type SubjectId, checkResidentId, enterpriseSubjectId, personSubjectId } from './identifiers.js';
-import { type Record, addYearsMs, dateMs, recordId } from './record.js';
+import { type Record, addYearsMs, dateMs } from './record.js';
 import type { SchemaDefinition } from './schemas/catalog.js';
 import type { RecordValidator } from './validate.js';
 import type { BatchVault, StagedItem } from './vault.js';
@@ -50,49 +63,72 @@ export interface ImporterOptions {
 
 /** Anchor batches in flight per import call. */
 const ANCHOR_IN_FLIGHT = 4;
-/** Bytes of anchor items per transaction: the args cap (64 KiB) less room for schema, root and keys. */
-const ANCHOR_ITEMS_BYTES_MAX = TX_LIMITS.argsBytesMax - 1024;
+/** Bytes of `records.anchor` arguments per transaction: the args cap (64 KiB) less a margin. */
+const ANCHOR_ARGS_BYTES_MAX = TX_LIMITS.argsBytesMax - 1024;
 
-type AnchorItem = { [k: string]: JsonValue };
+type Link = { kind: 'supersedes' | 'revokes'; id: string; version: number };
 
 interface Prepared {
   readonly row: number;
-  readonly item: StagedItem;
-  readonly negative: boolean;
-  /** The record's entry in the `records.anchor` arguments, and its size as canonical JSON. */
-  readonly anchor: AnchorItem;
-  readonly anchorBytes: number;
+  readonly subject: SubjectId;
+  /** The record but its id, which its place in a batch fixes. */
+  readonly draft: Omit<Record, 'id'>;
+  readonly link?: Link;
+  /** End of the conduct (ms) of a negative record, and when it expires. */
+  readonly negative?: { readonly conductEnd: number; readonly expiresAt: number };
+  readonly ref?: string;
 }
 
-function anchorItem(item: StagedItem, negative: boolean): AnchorItem {
-  const r = item.record;
-  return {
-    id: r.id,
-    subject: r.subject,
-    commitment: toHex(item.commitment),
-    negative,
-    ...(r.conductEnd === undefined ? {} : { conductEnd: r.conductEnd }),
-    ...(r.supersedes === undefined ? {} : { supersedes: r.supersedes }),
-    ...(r.revokes === undefined ? {} : { revokes: r.revokes }),
-  };
+/** What cutting batches needs to know of a row. */
+export interface BatchCost {
+  readonly subject: string;
+  readonly negative?: unknown;
+  readonly link?: unknown;
 }
 
-/** Cut prepared rows into batches of at most BATCH_RECORDS_MAX records that fit one transaction's args. */
-export function anchorBatches<T extends { readonly anchorBytes: number }>(rows: readonly T[], bytesMax = ANCHOR_ITEMS_BYTES_MAX): T[][] {
+/**
+ * Cut rows into anchor batches: rows grouped by subject (first appearance order, each
+ * subject's rows in order), each batch within BATCH_RECORDS_MAX records, BATCH_SUBJECTS_MAX
+ * subjects, BATCH_LINKS_MAX new versions and `bytesMax` bytes of arguments.
+ */
+export function anchorBatches<T extends BatchCost>(rows: readonly T[], bytesMax = ANCHOR_ARGS_BYTES_MAX): T[][] {
+  const bySubject = new Map<string, T[]>();
+  for (const r of rows) bySubject.set(r.subject, [...(bySubject.get(r.subject) ?? []), r]);
   const out: T[][] = [];
   let cur: T[] = [];
-  let bytes = 0;
-  for (const p of rows) {
-    if (cur.length > 0 && (cur.length === BATCH_RECORDS_MAX || bytes + p.anchorBytes + 1 > bytesMax)) {
-      out.push(cur);
-      cur = [];
-      bytes = 0;
+  let bytes = ANCHOR_BYTES.fixed;
+  let subjects = 0;
+  let links = 0;
+  const cost = (r: T, fresh: boolean) =>
+    (fresh ? r.subject.length + ANCHOR_BYTES.subject : 0) + (r.negative ? ANCHOR_BYTES.negative : 0) + (r.link ? ANCHOR_BYTES.link : 0);
+  for (const group of bySubject.values()) {
+    let fresh = true;
+    for (const r of group) {
+      const full = cur.length === BATCH_RECORDS_MAX || (fresh && subjects === BATCH_SUBJECTS_MAX) || (r.link !== undefined && links === BATCH_LINKS_MAX);
+      if (cur.length > 0 && (full || bytes + cost(r, fresh) > bytesMax)) {
+        out.push(cur);
+        [cur, bytes, subjects, links, fresh] = [[], ANCHOR_BYTES.fixed, 0, 0, true];
+      }
+      bytes += cost(r, fresh);
+      if (fresh) subjects++;
+      if (r.link !== undefined) links++;
+      cur.push(r);
+      fresh = false;
     }
-    cur.push(p);
-    bytes += p.anchorBytes + 1;
   }
   if (cur.length > 0) out.push(cur);
   return out;
+}
+
+/** Runs of consecutive rows about one subject: [subject, rows]. */
+function subjectRuns(rows: readonly { subject: string }[]): [string, number][] {
+  const runs: [string, number][] = [];
+  for (const r of rows) {
+    const last = runs[runs.length - 1];
+    if (last !== undefined && last[0] === r.subject) last[1]++;
+    else runs.push([r.subject, 1]);
+  }
+  return runs;
 }
 
 class RowFailure extends CredenceError {}
@@ -179,15 +215,17 @@ export class Importer {
     if (action !== 'publish' && action !== 'correct' && action !== 'revoke') rowFail(Codes.MALFORMED, 'action must be publish, correct or revoke');
     const data: { [k: string]: JsonValue } = {};
     for (const [k, v] of Object.entries(row)) if (!SPECIAL.has(k)) data[k] = v;
+    if (action === 'publish' && ref !== undefined && this.o.vault.latestByRef(def.id, ref) !== undefined)
+      rowFail(Codes.RECORD_EXISTS, 'this row was already published (same ref); correct or revoke it instead');
     const link = this.linkOf(def, action, ref, subject);
     const provider = this.o.chain.orgId;
-    let record: Record;
+    let draft: Omit<Record, 'id'>;
     if (action === 'revoke') {
       const reason =
         typeof row.reason === 'string' && row.reason.length > 0 && row.reason.length <= 256
           ? row.reason
           : rowFail(Codes.MALFORMED, 'a revocation needs a reason of 1 to 256 characters');
-      record = this.build(def, subject, provider, { reason }, link, ref, undefined);
+      draft = this.build(def, subject, provider, { reason }, link, undefined);
     } else {
       const problems = this.o.validator.errors(def, data);
       if (problems.length > 0) rowFail(Codes.SCHEMA_VIOLATION, problems.map((p) => `${p.path || '(record)'} ${p.message}`).join('; '));
@@ -203,29 +241,21 @@ export class Importer {
           rowFail(Codes.SCHEMA_VIOLATION, `${def.retention?.from} is not a real date`);
         }
       }
-      record = this.build(def, subject, provider, data, link, ref, typeof end === 'string' ? end : undefined);
+      draft = this.build(def, subject, provider, data, link, typeof end === 'string' ? end : undefined);
     }
-    if (this.o.chain.record(record.id) !== undefined) rowFail(Codes.RECORD_EXISTS, 'this row was already published (same ref and version)');
-    const salt = newSalt();
-    const negative = def.sensitivity === 'negative' && action !== 'revoke';
-    const expiresAt = negative && record.conductEnd !== undefined && def.retention !== null ? addYearsMs(record.conductEnd, def.retention.years) : undefined;
-    const item: StagedItem = {
-      record,
-      salt,
-      commitment: commit(this.o.suite, record, salt),
-      ...(expiresAt === undefined ? {} : { expiresAt }),
+    const end = def.sensitivity === 'negative' && action !== 'revoke' && def.retention !== null ? draft.conductEnd : undefined;
+    const negative = end === undefined || def.retention === null ? undefined : { conductEnd: dateMs(end), expiresAt: addYearsMs(end, def.retention.years) };
+    return {
+      row: n,
+      subject,
+      draft,
+      ...(link === undefined ? {} : { link }),
+      ...(negative === undefined ? {} : { negative }),
       ...(ref === undefined ? {} : { ref }),
     };
-    const anchor = anchorItem(item, negative);
-    return { row: n, item, negative, anchor, anchorBytes: canonicalJsonBytes(anchor).byteLength };
   }
 
-  private linkOf(
-    def: SchemaDefinition,
-    action: string,
-    ref: JsonValue | undefined,
-    subject: SubjectId,
-  ): { kind: 'supersedes' | 'revokes'; id: string; version: number } | undefined {
+  private linkOf(def: SchemaDefinition, action: string, ref: JsonValue | undefined, subject: SubjectId): Link | undefined {
     if (action === 'publish') return undefined;
     if (typeof ref !== 'string') rowFail(Codes.MALFORMED, `${action} needs the ref of the record it replaces`);
     const latest = this.o.vault.latestByRef(def.id, ref);
@@ -243,14 +273,11 @@ export class Importer {
     subject: SubjectId,
     provider: string,
     data: { [k: string]: JsonValue },
-    link: { kind: 'supersedes' | 'revokes'; id: string; version: number } | undefined,
-    ref: JsonValue | undefined,
+    link: Link | undefined,
     conductEnd: string | undefined,
-  ): Record {
+  ): Omit<Record, 'id'> {
     const version = link === undefined ? 1 : link.version + 1;
-    const id = recordId(this.o.suite, { provider, schema: def.id, version, ...(typeof ref === 'string' ? { ref } : {}) });
     return {
-      id,
       schema: def.id,
       subject,
       provider,
@@ -261,34 +288,59 @@ export class Importer {
     };
   }
 
+  /** Fix the batch's record ids, then commit to each record (salted hash) and to the batch (Merkle root). */
+  private assemble(def: SchemaDefinition, batch: Prepared[]): { items: StagedItem[]; args: AnchorArgs; id: string } {
+    const nonce = toHex(freshRandom(16));
+    const id = batchIdOf((d) => this.o.suite.hash(d), this.o.chain.orgId, nonce);
+    const items = batch.map((p, i): StagedItem => {
+      const record = { id: recordIdAt(id, i), ...p.draft } as Record;
+      const recordJson = canonicalJsonBytes(record as unknown as JsonValue);
+      const salt = newSalt();
+      return {
+        record,
+        salt,
+        recordJson,
+        commitment: commitBytes(this.o.suite, recordJson, salt),
+        ...(p.negative === undefined ? {} : { expiresAt: p.negative.expiresAt }),
+        ...(p.ref === undefined ? {} : { ref: p.ref }),
+      };
+    });
+    const args: AnchorArgs = {
+      schema: def.id,
+      nonce,
+      root: toHex(
+        batchRoot(
+          this.o.suite,
+          items.map((x) => x.commitment),
+        ),
+      ),
+      count: batch.length,
+      subjects: subjectRuns(batch),
+      negatives: batch.flatMap((p, i) => (p.negative === undefined ? [] : [[i, p.negative.conductEnd] as const])),
+      links: batch.flatMap((p, i) => (p.link === undefined ? [] : [[i, p.link.kind, p.link.id] as const])),
+    };
+    return { items, args, id };
+  }
+
   private async anchorBatch(def: SchemaDefinition, batch: Prepared[], result: ImportResult): Promise<void> {
-    const commitments = batch.map((p) => p.item.commitment);
-    const root = toHex(batchRoot(this.o.suite, commitments));
-    const items = batch.map((p) => p.anchor);
-    const tx = await this.o.chain.sign('records', 'anchor', { schema: def.id, root, items });
+    const { items, args, id } = this.assemble(def, batch);
+    const tx = await this.o.chain.sign('records', 'anchor', anchorArgsJson(args));
     try {
-      this.o.vault.stageBatch({
-        id: tx.id,
-        txId: tx.id,
-        tx: tx.bytes,
-        txExpiresAt: tx.expiresAt,
-        root: batchRoot(this.o.suite, commitments),
-        items: batch.map((p) => p.item),
-      });
+      this.o.vault.stageBatch({ id, txId: tx.id, tx: tx.bytes, txExpiresAt: tx.expiresAt, root: fromHex(args.root), items });
     } catch (e) {
-      // A concurrent import staged the same record first: this batch writes nothing.
+      // A concurrent import staged a row with the same ref first: this batch writes nothing.
       if (!isCredenceError(e) || e.code !== Codes.RECORD_EXISTS) throw e;
-      for (const p of batch) result.errors.push({ row: p.row, code: e.code, message: 'this row is being published by a concurrent import' });
+      for (const p of batch) result.errors.push({ row: p.row, code: e.code, message: 'a row of this batch is being published by a concurrent import' });
       return;
     }
     const outcome = await this.o.chain.submit(tx, this.o.commitTimeoutMs ?? 60_000);
-    const summary = { txId: tx.id, root, records: batch.length };
+    const summary = { txId: tx.id, root: args.root, records: batch.length };
     if (outcome.kind === 'ok') {
-      this.o.vault.finishBatch(tx.id);
-      for (const p of batch) result.anchored.push({ row: p.row, id: p.item.record.id });
+      this.o.vault.finishBatch(id);
+      result.anchored.push(...items.map((item, i) => ({ row: (batch[i] as Prepared).row, id: item.record.id })));
       result.batches.push({ ...summary, outcome: 'ok' });
     } else if (outcome.kind === 'refused') {
-      this.o.vault.dropBatch(tx.id);
+      this.o.vault.dropBatch(id);
       for (const p of batch) result.errors.push({ row: p.row, code: outcome.code, message: `the chain refused the batch: ${outcome.message}` });
       result.batches.push({ ...summary, outcome: 'refused' });
     } else {

@@ -7,7 +7,6 @@ import type { CryptoSuite, Signer } from '../crypto/suite.js';
 import type { StateReader } from '../execution/runtime.js';
 import { bytesEqual, fromHex, toHex } from '../util/bytes.js';
 import { CredenceError } from '../util/errors.js';
-import { inclusionProof } from './commitment.js';
 import { type Delivery, type DeliveryItem, authorizedRecords, sealDelivery } from './delivery.js';
 import type { Inclusion, StoredRecord } from './vault.js';
 
@@ -50,7 +49,7 @@ function item(suite: CryptoSuite, source: DeliverySource, id: string, root: stri
   // A record whose key was destroyed (expired) or that is not in this vault is not delivered;
   // the consumer sees it as missing.
   if (stored === undefined || inc === undefined || !bytesEqual(inc.root, fromHex(root))) return undefined;
-  const p = inclusionProof(suite, inc.commitments, inc.index);
+  const p = inc.proof;
   const statement = disputeId === undefined ? undefined : source.getStatement(disputeId);
   return {
     record: stored.record,

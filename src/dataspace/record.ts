@@ -5,15 +5,12 @@
 // `supersedes` (a correction, with new data) or in `revokes` (a revocation, whose data is a
 // short reason). The original stays anchored; the chain marks it superseded or revoked.
 
-import { randomBytes } from 'node:crypto';
-import { type JsonValue, canonicalJsonBytes } from '../codec/canonicalJson.js';
-import type { CryptoSuite } from '../crypto/suite.js';
-import { toHex } from '../util/bytes.js';
+import type { JsonValue } from '../codec/canonicalJson.js';
 import { CredenceError, Codes } from '../util/errors.js';
 import { isSubjectId, type SubjectId } from './identifiers.js';
 
 export interface Record {
-  /** Hex hash the provider assigns (see `recordId`). */
+  /** Its batch id and index in the batch, 64 hex (`recordIdAt` in contracts/recordBatch.ts). */
   readonly id: string;
   /** Schema id, e.g. `tax-payment`. */
   readonly schema: string;
@@ -39,16 +36,6 @@ const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 
 export function isRecordId(s: unknown): s is string {
   return typeof s === 'string' && HEX_ID_RE.test(s);
-}
-
-/**
- * A record id: H(canonical {provider, schema, ref, version}). `ref` is the provider's own
- * reference for the source row (re-importing the same row gives the same id, which the
- * chain refuses as a duplicate); without one a random nonce is used.
- */
-export function recordId(suite: CryptoSuite, parts: { provider: string; schema: string; version: number; ref?: string }): string {
-  const ref = parts.ref ?? `nonce:${toHex(randomBytes(16))}`;
-  return toHex(suite.hash(canonicalJsonBytes({ provider: parts.provider, ref, schema: parts.schema, version: parts.version })));
 }
 
 /** ms since epoch of a `YYYY-MM-DD` date (UTC midnight); throws MALFORMED on a non-date. */

@@ -7,9 +7,8 @@
 // report, and its records are listed as missing; nothing unverified is shown.
 
 import { type AccessEntry, readAccess } from '../contracts/access.js';
-import { readIndex } from '../contracts/dataspaceState.js';
 import { isOverdue } from '../contracts/disputes.js';
-import { type RecordEntry, readRecord } from '../contracts/records.js';
+import { type RecordEntry, subjectRecords } from '../contracts/records.js';
 import type { CryptoSuite } from '../crypto/suite.js';
 import type { StateReader } from '../execution/runtime.js';
 import type { CreditReport, DeliveryEnvelope, ProviderEndpoints, ProviderOutcome, ReportRecord } from '../sdk/report.js';
@@ -45,9 +44,8 @@ function grantedAccess(read: StateReader, accessId: string, consumer: string, no
 /** The records the chain says this access covers, by provider. */
 export function expectedRecords(read: StateReader, access: AccessEntry, now: number): Map<string, RecordEntry[]> {
   const byProvider = new Map<string, RecordEntry[]>();
-  for (const id of readIndex(read, 'rec', access.subject, 0, DELIVERY_RECORDS_MAX)) {
-    const r = readRecord(read, id);
-    if (r === undefined || !isCurrent(r, now) || !access.categories.includes(r.category)) continue;
+  for (const r of subjectRecords(read, access.subject, DELIVERY_RECORDS_MAX)) {
+    if (!isCurrent(r, now) || !access.categories.includes(r.category)) continue;
     byProvider.set(r.provider, [...(byProvider.get(r.provider) ?? []), r]);
   }
   return byProvider;
@@ -67,7 +65,7 @@ function reportRecord(v: VerifiedItem, now: number): ReportRecord {
     ...(record.supersedes === undefined ? {} : { supersedes: record.supersedes }),
     anchoredAt: anchor.anchoredAt,
     ...(anchor.expiresAt === undefined ? {} : { expiresAt: anchor.expiresAt }),
-    commitment: anchor.commitment,
+    commitment: v.commitment,
     root: anchor.root,
     ...(dispute === undefined
       ? {}

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { getSuite } from '../crypto/suites.js';
-import { batchRoot, commit, newSalt } from './commitment.js';
-import { type Record, recordId } from './record.js';
+import { recordIdAt } from '../contracts/recordBatch.js';
+import { batchRoot, commit, inclusionProof, newSalt } from './commitment.js';
+import type { Record } from './record.js';
 import { SqliteVault, type StagedItem } from './vault.js';
 
 const suite = getSuite('default');
@@ -16,7 +17,7 @@ const key = new Uint8Array(32).fill(9);
 
 function rec(i: number, subject: Record['subject'] = 'E:91110000600037341L'): Record {
   return {
-    id: recordId(suite, { provider: 'court', schema: 'court-judgment', version: 1, ref: `case-${i}` }),
+    id: recordIdAt('c0'.repeat(28), i),
     schema: 'court-judgment',
     subject,
     provider: 'court',
@@ -33,7 +34,7 @@ function fileBytes(path: string): Buffer {
 function stage(vault: SqliteVault, id: string, records: Record[]): StagedItem[] {
   const items = records.map((record) => {
     const salt = newSalt();
-    return { record, salt, commitment: commit(suite, record, salt), expiresAt: Date.UTC(2026, 5, 30), ref: `ref-${record.id.slice(0, 6)}` };
+    return { record, salt, commitment: commit(suite, record, salt), expiresAt: Date.UTC(2026, 5, 30), ref: `ref-${record.id.slice(-8)}` };
   });
   vault.stageBatch({
     id,
@@ -122,7 +123,9 @@ describe('SqliteVault', () => {
     assert.deepEqual(v.get(a[1]?.record.id as string)?.record, a[1]?.record);
     const inc = v.inclusion(a[1]?.record.id as string);
     assert.equal(inc?.index, 1);
-    assert.deepEqual(inc?.commitments, [a[0]?.commitment, a[1]?.commitment]);
+    const commitments = [a[0]?.commitment, a[1]?.commitment] as Uint8Array[];
+    assert.deepEqual(inc?.proof, inclusionProof(suite, commitments, 1));
+    assert.deepEqual(inc?.root, batchRoot(suite, commitments));
     assert.deepEqual(v.stats(), { live: 2, pending: 0, destroyed: 0 });
     assert.deepEqual(v.latestByRef('court-judgment', a[0]?.ref as string), { id: a[0]?.record.id, version: 1, readable: true });
     assert.deepEqual(v.dueForExpiry(Date.UTC(2026, 5, 29), 10), []);

@@ -15,6 +15,8 @@ import type { CryptoSuite } from '../crypto/suite.js';
 import { fromHexStrict, toHex, utf8 } from '../util/bytes.js';
 import { CredenceError, Codes } from '../util/errors.js';
 import type { SubjectId } from './identifiers.js';
+import type { MerkleProof } from '../ledger/merkle.js';
+import { BatchTree } from './commitment.js';
 import { type Record, parseRecord } from './record.js';
 
 export const VAULT_KEY_BYTES = 32;
@@ -45,6 +47,8 @@ export interface StagedItem {
   readonly expiresAt?: number;
   /** The provider's own reference for the source row, to find earlier versions. */
   readonly ref?: string;
+  /** `record` as canonical JSON, when the caller already has it (saves encoding it again). */
+  readonly recordJson?: Uint8Array;
 }
 
 export interface StagedBatch {
@@ -68,7 +72,7 @@ export interface Inclusion {
   readonly batch: string;
   readonly index: number;
   readonly root: Uint8Array;
-  readonly commitments: Uint8Array[];
+  readonly proof: MerkleProof;
 }
 
 /** Vault operations the importer, the expiry sweeper and delivery need beyond `Vault`. */
@@ -91,13 +95,13 @@ const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS batches (
   id TEXT PRIMARY KEY, state TEXT NOT NULL, tx_id TEXT NOT NULL, tx BLOB NOT NULL,
-  tx_expires_at INTEGER NOT NULL, root BLOB NOT NULL, created_at INTEGER NOT NULL);
+  tx_expires_at INTEGER NOT NULL, root BLOB NOT NULL, created_at INTEGER NOT NULL, commitments BLOB);
 CREATE TABLE IF NOT EXISTS records (
   id TEXT PRIMARY KEY, subject TEXT NOT NULL, schema TEXT NOT NULL, ref TEXT, version INTEGER NOT NULL,
   batch TEXT, idx INTEGER, commitment BLOB, state TEXT NOT NULL, expires_at INTEGER,
   wrapped_key BLOB, sealed BLOB);
 CREATE INDEX IF NOT EXISTS records_subject ON records(subject);
-CREATE INDEX IF NOT EXISTS records_ref ON records(schema, ref, version);
+CREATE UNIQUE INDEX IF NOT EXISTS records_ref_version ON records(schema, ref, version);
 CREATE INDEX IF NOT EXISTS records_batch ON records(batch, idx);
 CREATE TABLE IF NOT EXISTS statements (
   dispute_id TEXT PRIMARY KEY, record_id TEXT NOT NULL, wrapped_key BLOB NOT NULL, sealed BLOB NOT NULL);
@@ -106,6 +110,11 @@ CREATE INDEX IF NOT EXISTS records_expiry ON records(expires_at) WHERE state = '
 `;
 
 const KEY_CHECK = utf8('credence vault key check');
+const RECORD_OPEN = Buffer.from('{"record":');
+const SALT_OPEN = Buffer.from(',"salt":"');
+const CLOSE = Buffer.from('"}');
+
+type Sealed = { wrapped: Uint8Array; sealed: Uint8Array };
 
 interface RecordRow {
   id: string;
@@ -120,12 +129,16 @@ export interface SqliteVaultOptions {
   readonly suite: CryptoSuite;
 }
 
+/** Batch trees kept for inclusion proofs (a batch of 8,192 records is about 0.5 MB of hashes). */
+const TREES_MAX = 16;
+
 export class SqliteVault implements BatchVault {
   private readonly db: Database.Database;
   private readonly suite: CryptoSuite;
   private readonly key: Uint8Array;
-  /** Prepared once: an import inserts every record through it. */
-  private insertStmt: Database.Statement | undefined;
+  /** Statements prepared once, on first use. */
+  private readonly stmts = new Map<string, Database.Statement>();
+  private readonly trees = new Map<string, BatchTree>();
 
   constructor(opts: SqliteVaultOptions) {
     if (opts.key.byteLength !== VAULT_KEY_BYTES) throw new CredenceError(Codes.BAD_KEY, `vault key must be ${VAULT_KEY_BYTES} bytes`);
@@ -169,19 +182,34 @@ export class SqliteVault implements BatchVault {
     return plain;
   }
 
-  private seal(record: Record, salt: Uint8Array): { wrapped: Uint8Array; sealed: Uint8Array } {
-    return this.sealBytes(canonicalJsonBytes({ record: record as unknown as JsonValue, salt: toHex(salt) }), utf8(record.id));
+  private stmt(sql: string): Database.Statement {
+    let st = this.stmts.get(sql);
+    if (st === undefined) {
+      st = this.db.prepare(sql);
+      this.stmts.set(sql, st);
+    }
+    return st;
   }
 
-  private insert(item: StagedItem, batch: { id: string; index: number } | null, state: 'pending' | 'live'): void {
-    const { wrapped, sealed } = this.seal(item.record, item.salt);
+  /** canonicalJson({record, salt}), built around the record's own canonical JSON ("record" sorts before "salt"). */
+  private plaintext(item: StagedItem): Uint8Array {
+    const json = item.recordJson ?? canonicalJsonBytes(item.record as unknown as JsonValue);
+    return Buffer.concat([RECORD_OPEN, json, SALT_OPEN, Buffer.from(toHex(item.salt)), CLOSE]);
+  }
+
+  /** The sealed row of each item (the cryptography, before any SQLite lock is taken). */
+  private sealItems(items: readonly StagedItem[]): Sealed[] {
+    return items.map((item) => this.sealBytes(this.plaintext(item), utf8(item.record.id)));
+  }
+
+  private insert(item: StagedItem, row: Sealed, batch: { id: string; index: number } | null, state: 'pending' | 'live'): void {
     const r = item.record;
-    this.insertStmt ??= this.db.prepare(
+    const insert = this.stmt(
       `INSERT INTO records (id, subject, schema, ref, version, batch, idx, commitment, state, expires_at, wrapped_key, sealed)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)`,
     );
     try {
-      this.insertStmt.run(
+      insert.run(
         r.id,
         r.subject,
         r.schema,
@@ -189,25 +217,26 @@ export class SqliteVault implements BatchVault {
         r.version,
         batch?.id ?? null,
         batch?.index ?? null,
-        item.commitment,
         state,
         item.expiresAt ?? null,
-        wrapped,
-        sealed,
+        row.wrapped,
+        row.sealed,
       );
     } catch (e) {
-      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY')
-        throw new CredenceError(Codes.RECORD_EXISTS, 'a record with this id is already in the vault');
+      const code = (e as { code?: string }).code;
+      if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE')
+        throw new CredenceError(Codes.RECORD_EXISTS, 'a record with this id, or this ref and version, is already in the vault');
       throw e;
     }
   }
 
   put(record: Record, salt: Uint8Array): void {
-    this.insert({ record, salt, commitment: new Uint8Array(0) }, null, 'live');
+    const item = { record, salt, commitment: new Uint8Array(0) };
+    this.insert(item, this.sealItems([item])[0] as Sealed, null, 'live');
   }
 
   get(id: string): StoredRecord | undefined {
-    const row = this.db.prepare('SELECT id, wrapped_key, sealed, state FROM records WHERE id = ?').get(id) as RecordRow | undefined;
+    const row = this.stmt('SELECT id, wrapped_key, sealed, state FROM records WHERE id = ?').get(id) as RecordRow | undefined;
     if (row === undefined || row.state !== 'live' || row.wrapped_key === null || row.sealed === null) return undefined;
     const plain = this.openBytes(row.wrapped_key, row.sealed, utf8(row.id));
     const parsed = JSON.parse(Buffer.from(plain).toString('utf8')) as { record: unknown; salt: string };
@@ -242,12 +271,15 @@ export class SqliteVault implements BatchVault {
   }
 
   stageBatch(batch: StagedBatch): void {
+    const rows = this.sealItems(batch.items);
+    const commitments = Buffer.concat(batch.items.map((i) => i.commitment));
+    const b = batch;
     this.db.transaction(() => {
-      this.db
-        .prepare('INSERT INTO batches (id, state, tx_id, tx, tx_expires_at, root, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(batch.id, 'pending', batch.txId, batch.tx, batch.txExpiresAt, batch.root, Date.now());
-      batch.items.forEach((item, index) => {
-        this.insert(item, { id: batch.id, index }, 'pending');
+      this.stmt('INSERT INTO batches (id, state, tx_id, tx, tx_expires_at, root, created_at, commitments) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
+        ...[b.id, 'pending', b.txId, b.tx, b.txExpiresAt, b.root, Date.now(), commitments],
+      );
+      b.items.forEach((item, index) => {
+        this.insert(item, rows[index] as Sealed, { id: b.id, index }, 'pending');
       });
     })();
   }
@@ -261,8 +293,8 @@ export class SqliteVault implements BatchVault {
     this.db.pragma('synchronous = NORMAL');
     try {
       this.db.transaction(() => {
-        this.db.prepare("UPDATE records SET state = 'live' WHERE batch = ? AND state = 'pending'").run(id);
-        this.db.prepare("UPDATE batches SET state = 'anchored', tx = x'' WHERE id = ?").run(id);
+        this.stmt("UPDATE records SET state = 'live' WHERE batch = ? AND state = 'pending'").run(id);
+        this.stmt("UPDATE batches SET state = 'anchored', tx = x'' WHERE id = ?").run(id);
       })();
     } finally {
       this.db.pragma('synchronous = FULL');
@@ -286,19 +318,36 @@ export class SqliteVault implements BatchVault {
   }
 
   inclusion(id: string): Inclusion | undefined {
-    const row = this.db.prepare("SELECT batch, idx FROM records WHERE id = ? AND state = 'live' AND batch IS NOT NULL").get(id) as
+    const row = this.stmt("SELECT batch, idx FROM records WHERE id = ? AND state = 'live' AND batch IS NOT NULL").get(id) as
       | { batch: string; idx: number }
       | undefined;
     if (row === undefined) return undefined;
-    const b = this.db.prepare('SELECT root FROM batches WHERE id = ?').get(row.batch) as { root: Buffer };
-    const cs = this.db.prepare('SELECT commitment FROM records WHERE batch = ? ORDER BY idx').all(row.batch) as { commitment: Buffer }[];
-    return { batch: row.batch, index: row.idx, root: new Uint8Array(b.root), commitments: cs.map((c) => new Uint8Array(c.commitment)) };
+    const tree = this.tree(row.batch);
+    return { batch: row.batch, index: row.idx, root: tree.root, proof: tree.proof(row.idx) };
+  }
+
+  /** The batch's Merkle tree, from a small cache (most recently used kept). */
+  private tree(batch: string): BatchTree {
+    let tree = this.trees.get(batch);
+    if (tree === undefined) {
+      const b = this.stmt('SELECT commitments FROM batches WHERE id = ?').get(batch) as { commitments: Buffer | null };
+      if (b.commitments === null) throw new CredenceError(Codes.CORRUPT, `vault batch ${batch} has no commitments`);
+      const c = new Uint8Array(b.commitments);
+      tree = new BatchTree(
+        this.suite,
+        Array.from({ length: c.byteLength / 32 }, (_, i) => c.subarray(32 * i, 32 * i + 32)),
+      );
+      if (this.trees.size >= TREES_MAX) this.trees.delete(this.trees.keys().next().value as string);
+    } else this.trees.delete(batch);
+    this.trees.set(batch, tree);
+    return tree;
   }
 
   latestByRef(schema: string, ref: string): { id: string; version: number; readable: boolean } | undefined {
-    const row = this.db
-      .prepare("SELECT id, version, state FROM records WHERE schema = ? AND ref = ? AND state != 'pending' ORDER BY version DESC LIMIT 1")
-      .get(schema, ref) as { id: string; version: number; state: string } | undefined;
+    const row = this.stmt("SELECT id, version, state FROM records WHERE schema = ? AND ref = ? AND state != 'pending' ORDER BY version DESC LIMIT 1").get(
+      schema,
+      ref,
+    ) as { id: string; version: number; state: string } | undefined;
     return row === undefined ? undefined : { id: row.id, version: row.version, readable: row.state === 'live' };
   }
 

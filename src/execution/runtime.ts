@@ -14,7 +14,8 @@ import { isStateKey } from '../ledger/stateProof.js';
 import { CredenceError } from '../util/errors.js';
 
 export const EXEC_LIMITS = {
-  // A records.anchor batch writes a record, an index entry and a counter per item.
+  // A records.anchor batch writes at most 3 batch entries, a subject's index head and perhaps a
+  // full page per subject (≤ 500), and two exception entries per new version (≤ 500): ≤ 2,003.
   writesPerTxMax: 2048,
   valueBytesMax: 64 * 1024,
   keyBytesMax: 256,

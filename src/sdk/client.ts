@@ -10,6 +10,7 @@ import { AuthHeaders, requestDigest } from '../codec/request.js';
 import { encodeTxBatch, signTx } from '../codec/tx.js';
 import type { CryptoSuite, Signer } from '../crypto/suite.js';
 import type { ProofJson } from '../ledger/proofs.js';
+import type { RecordEntry } from '../contracts/records.js';
 import { fromBase64Strict, toHex } from '../util/bytes.js';
 import { CredenceError, Codes } from '../util/errors.js';
 
@@ -194,6 +195,11 @@ export class CredenceClient {
 
   async state(key: string, withProof = false): Promise<StateJson> {
     return this.request('GET', `/v1/state/${encodeURIComponent(key)}${withProof ? '?proof=true' : ''}`);
+  }
+
+  /** A record's anchor and status on chain (NOT_FOUND if none). */
+  async record(id: string): Promise<RecordEntry> {
+    return this.request('GET', `/v1/records/${encodeURIComponent(id)}`);
   }
 
   /** Server-sent events: blocks and contract events, from a height (default: live only). */
