@@ -287,13 +287,15 @@ describe('REST API on a 2-org network', () => {
       // Delivery and reports are exercised end to end in test/report.test.ts; here: served, with coded answers.
       ['/v1/deliveries', () => http(0, 'POST', '/v1/deliveries', { body: new TextEncoder().encode('{}'), contentType: 'application/json' })],
       ['/v1/reports', () => http(0, 'POST', '/v1/reports', { body: new TextEncoder().encode('{}'), contentType: 'application/json' })],
+      // Records are read end to end in test/dataImport.test.ts; here: served, NOT_FOUND for an unknown id.
+      ['/v1/records/{id}', () => http(0, 'GET', `/v1/records/${'ab'.repeat(32)}`)],
       // Privacy routes are exercised end to end in test/privacy.test.ts; here: served, with coded answers.
       ...privacyRouteHits(),
     ]);
     assert.deepEqual([...exercised.keys()].sort(), [...SERVED_PATHS].sort());
     for (const [path, hit] of exercised) {
       const res = await hit();
-      if (path.startsWith('/v1/privacy/') || path === '/v1/deliveries' || path === '/v1/reports') {
+      if (path.startsWith('/v1/privacy/') || path === '/v1/deliveries' || path === '/v1/reports' || path === '/v1/records/{id}') {
         const body = (await res.json()) as { code?: string; message?: string };
         assert.ok(res.status === 200 || res.status === 202 || (body.code !== undefined && !/^no route/.test(body.message ?? '')), `${path} is not served`);
         continue;

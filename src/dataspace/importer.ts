@@ -93,7 +93,11 @@ export interface BatchCost {
  */
 export function anchorBatches<T extends BatchCost>(rows: readonly T[], bytesMax = ANCHOR_ARGS_BYTES_MAX): T[][] {
   const bySubject = new Map<string, T[]>();
-  for (const r of rows) bySubject.set(r.subject, [...(bySubject.get(r.subject) ?? []), r]);
+  for (const r of rows) {
+    const group = bySubject.get(r.subject);
+    if (group === undefined) bySubject.set(r.subject, [r]);
+    else group.push(r);
+  }
   const out: T[][] = [];
   let cur: T[] = [];
   let bytes = ANCHOR_BYTES.fixed;
