@@ -9,7 +9,19 @@
 //   state_bucket (bucket PRIMARY KEY, hash, entries) — only non-empty buckets; `hash` is read
 //       at open (it precedes the blob, so the scan skips the entries' overflow pages);
 //       `entries` is the bucket's sorted [u16be keyLen | key bytes | 32-byte leaf]*, what a
-//       dirty bucket is rehashed from. One upsert per dirty bucket.
+//       dirty bucket is rehashed from. Written lazily (below).
+//   state_journal (seq PRIMARY KEY, key) — keys written since the buckets were last flushed.
+//
+// LAZY BUCKETS. A block's writes go to `state` and, as cheap appends, to `state_journal`;
+// the dirty buckets stay in memory (`pending`). Each block also flushes one slice of the
+// bucket space (B / SWEEP_BLOCKS consecutive bucket numbers, i.e. neighbouring pages): the
+// pending buckets in it get their rows written. When the sweep wraps, every bucket that was
+// pending when it began has been written, so the journal rows older than the sweep are
+// deleted. A bucket row is thus rewritten about once per sweep instead of once per block,
+// and the rows written together share pages: far fewer random page writes per block, and
+// no block pays for a whole flush. At open, the journal's keys are re-read from `state` and
+// merged into their buckets' stored entries, so state_bucket + state_journal always give
+// the committed root, whatever crashed when.
 //
 // ATOMICITY CONTRACT. applyWrites() must run inside the caller's better-sqlite3 transaction
 // (it asserts so) together with the block insert, and it updates the in-memory tree just
@@ -50,7 +62,11 @@ const NODE_PREFIX = 0x01;
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS state_bucket (bucket INTEGER PRIMARY KEY, hash BLOB NOT NULL, entries BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS state_journal (seq INTEGER PRIMARY KEY, key TEXT NOT NULL);
 `;
+
+/** Blocks per sweep of the whole bucket space, by default. */
+const SWEEP_BLOCKS = 32;
 
 /** One key of a bucket, as held in state_bucket.entries. */
 interface Entry {
@@ -82,6 +98,11 @@ export class StateTree {
   private readonly entryCache = new Map<number, Entry[]>();
   private entryCacheSize = 0;
   private readonly stagedEntries = new Map<number, Entry[]>();
+  /** Buckets whose state_bucket row is older than their entries here (see LAZY BUCKETS). */
+  private readonly pending = new Map<number, Entry[]>();
+  /** Next bucket the sweep flushes, and the last journal row older than this sweep. */
+  private sweepCursor = 0;
+  private sweepFrom = 0;
   private readonly emptyBucket: Uint8Array;
   private readonly nodeBuf = Buffer.alloc(1 + 2 * HASH_BYTES);
   private bucketBuf = Buffer.alloc(1 + 64 * HASH_BYTES);
@@ -90,6 +111,7 @@ export class StateTree {
   private constructor(
     private readonly db: Database.Database,
     private readonly hash: HashFn,
+    private readonly sweepWidth: number,
   ) {
     this.emptyBucket = emptyBucketHash(hash);
     this.nodeBuf[0] = NODE_PREFIX;
@@ -102,6 +124,10 @@ export class StateTree {
         'INSERT INTO state_bucket (bucket, hash, entries) VALUES (?, ?, ?) ON CONFLICT(bucket) DO UPDATE SET hash = excluded.hash, entries = excluded.entries',
       ),
       delBucket: db.prepare('DELETE FROM state_bucket WHERE bucket = ?'),
+      journal: db.prepare('INSERT INTO state_journal (key) VALUES (?)'),
+      journalKeys: db.prepare<[], string>('SELECT DISTINCT key FROM state_journal').pluck(),
+      journalEnd: db.prepare<[], number | null>('SELECT max(seq) FROM state_journal').pluck(),
+      trimJournal: db.prepare('DELETE FROM state_journal WHERE seq <= ?'),
       allHashes: db.prepare<[], [number, Buffer]>('SELECT bucket, hash FROM state_bucket').raw(),
     };
   }
@@ -112,9 +138,9 @@ export class StateTree {
    *
    * @example const state = StateTree.open(db, suite.hash); state.root();
    */
-  static open(db: Database.Database, hash: HashFn): StateTree {
+  static open(db: Database.Database, hash: HashFn, opts: { sweepBlocks?: number } = {}): StateTree {
     db.exec(SCHEMA);
-    const t = new StateTree(db, hash);
+    const t = new StateTree(db, hash, Math.ceil(B / (opts.sweepBlocks ?? SWEEP_BLOCKS)));
     t.reload();
     return t;
   }
@@ -138,7 +164,16 @@ export class StateTree {
   applyWrites(writes: ReadonlyMap<string, Uint8Array | undefined>): Uint8Array {
     assert(this.db.inTransaction, 'StateTree.applyWrites runs inside the caller’s transaction');
     const root = this.stageWrites(writes);
-    this.commitStage();
+    const end = Math.min(B, this.sweepCursor + this.sweepWidth);
+    const flushed = this.flushRange(this.sweepCursor, end);
+    let sweepFrom = this.sweepFrom;
+    if (end === B) {
+      this.stmts.trimJournal.run(sweepFrom);
+      sweepFrom = this.stmts.journalEnd.get() ?? 0;
+    }
+    this.commitStage(flushed);
+    this.sweepCursor = end === B ? 0 : end;
+    this.sweepFrom = sweepFrom;
     return root;
   }
 
@@ -172,6 +207,9 @@ export class StateTree {
     this.discardStage();
     this.entryCache.clear();
     this.entryCacheSize = 0;
+    this.pending.clear();
+    this.sweepCursor = 0;
+    this.sweepFrom = this.stmts.journalEnd.get() ?? 0;
     const n = this.nodes;
     for (let b = 0; b < B; b++) n.set(this.emptyBucket, (B + b) * HASH_BYTES);
     for (const [bucket, hash] of this.stmts.allHashes.iterate()) {
@@ -183,6 +221,7 @@ export class StateTree {
       }
       n.set(hash, (B + bucket) * HASH_BYTES);
     }
+    this.replayJournal();
     const buf = this.nodeBuf;
     for (let i = B - 1; i >= 1; i--) {
       n.copy(buf, 1, 2 * i * HASH_BYTES, (2 * i + 2) * HASH_BYTES);
@@ -229,6 +268,7 @@ export class StateTree {
       for (const op of ops) {
         if (op.value === undefined) this.stmts.del.run(op.key);
         else this.stmts.put.run(op.key, op.value);
+        this.stmts.journal.run(op.key);
       }
     }
 
@@ -237,15 +277,7 @@ export class StateTree {
       const ops = byBucket.get(bucket) as Op[];
       const entries = mergeEntries(this.readEntries(bucket), ops);
       this.stagedEntries.set(bucket, entries);
-      let bucketHash: Uint8Array;
-      if (entries.length === 0) {
-        this.stmts.delBucket.run(bucket);
-        bucketHash = this.emptyBucket;
-      } else {
-        bucketHash = this.hashBucket(entries);
-        this.stmts.putBucket.run(bucket, bucketHash, encodeEntries(entries));
-      }
-      this.stageNode(B + bucket, bucketHash);
+      this.stageNode(B + bucket, entries.length === 0 ? this.emptyBucket : this.hashBucket(entries));
     }
 
     // Recompute only the dirty paths, one level at a time (parents of a sorted list stay sorted).
@@ -291,17 +323,13 @@ export class StateTree {
         }
         leaf = stateLeafHash(this.hash, keyBytes, this.hash(value));
       }
-      const bucket = stateBucketOf(this.hash, keyBytes);
-      const op: Op = { key, keyBytes, value, leaf };
-      const list = byBucket.get(bucket);
-      if (list === undefined) byBucket.set(bucket, [op]);
-      else list.push(op);
+      addOp(byBucket, stateBucketOf(this.hash, keyBytes), { key, keyBytes, value, leaf });
     }
     return byBucket;
   }
 
   private readEntries(bucket: number): Entry[] {
-    const cached = this.entryCache.get(bucket);
+    const cached = this.pending.get(bucket) ?? this.entryCache.get(bucket);
     if (cached !== undefined) return cached;
     const blob = this.stmts.entries.get(bucket);
     if (blob === undefined) return [];
@@ -328,19 +356,69 @@ export class StateTree {
     }
   }
 
+  /** Node i's current hash, staged or committed (a view, valid until the next stage). */
+  private nodeBytes(i: number): Buffer {
+    return (this.isStaged[i] === 1 ? this.stage : this.nodes).subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES);
+  }
+
   private copyNode(i: number, target: Buffer, at: number): void {
     const src = this.isStaged[i] === 1 ? this.stage : this.nodes;
     src.copy(target, at, i * HASH_BYTES, (i + 1) * HASH_BYTES);
   }
 
-  private commitStage(): void {
+  /** Bring the buckets the journal names up to date from `state`; they become pending. */
+  private replayJournal(): void {
+    const byBucket = new Map<number, Op[]>();
+    for (const key of this.stmts.journalKeys.iterate()) {
+      const keyBytes = stateKeyBytes(key);
+      if (keyBytes === undefined) throw new CredenceError('CORRUPT', 'state journal names an invalid key');
+      const value = this.stmts.get.get(key);
+      const leaf = value === undefined ? undefined : stateLeafHash(this.hash, keyBytes, this.hash(value));
+      addOp(byBucket, stateBucketOf(this.hash, keyBytes), { key, keyBytes, value, leaf });
+    }
+    for (const [bucket, ops] of byBucket) {
+      const entries = mergeEntries(this.readEntries(bucket), ops);
+      this.setPending(bucket, entries);
+      this.nodes.set(entries.length === 0 ? this.emptyBucket : this.hashBucket(entries), (B + bucket) * HASH_BYTES);
+    }
+  }
+
+  /** Write the rows of the pending and staged buckets in [from, to); returns them. */
+  private flushRange(from: number, to: number): number[] {
+    const flushed: number[] = [];
+    for (let bucket = from; bucket < to; bucket++) {
+      const entries = this.stagedEntries.get(bucket) ?? this.pending.get(bucket);
+      if (entries === undefined) continue;
+      if (entries.length === 0) this.stmts.delBucket.run(bucket);
+      else this.stmts.putBucket.run(bucket, this.nodeBytes(B + bucket), encodeEntries(entries));
+      flushed.push(bucket);
+    }
+    return flushed;
+  }
+
+  /** Make the stage current; the `flushed` buckets' rows are up to date. */
+  private commitStage(flushed: readonly number[]): void {
     for (const i of this.stagedList) {
       this.stage.copy(this.nodes, i * HASH_BYTES, i * HASH_BYTES, (i + 1) * HASH_BYTES);
       this.isStaged[i] = 0;
     }
     this.stagedList = [];
-    for (const [bucket, entries] of this.stagedEntries) this.cacheEntries(bucket, entries);
+    for (const [bucket, entries] of this.stagedEntries) this.setPending(bucket, entries);
     this.stagedEntries.clear();
+    for (const bucket of flushed) {
+      const entries = this.pending.get(bucket) as Entry[];
+      this.pending.delete(bucket);
+      this.cacheEntries(bucket, entries);
+    }
+  }
+
+  private setPending(bucket: number, entries: Entry[]): void {
+    this.pending.set(bucket, entries);
+    const cached = this.entryCache.get(bucket);
+    if (cached !== undefined) {
+      this.entryCache.delete(bucket);
+      this.entryCacheSize -= cached.length;
+    }
   }
 
   private cacheEntries(bucket: number, entries: Entry[]): void {
@@ -357,6 +435,12 @@ export class StateTree {
     this.stagedList = [];
     this.stagedEntries.clear();
   }
+}
+
+function addOp(byBucket: Map<number, Op[]>, bucket: number, op: Op): void {
+  const list = byBucket.get(bucket);
+  if (list === undefined) byBucket.set(bucket, [op]);
+  else list.push(op);
 }
 
 /** Apply a bucket's ops to its sorted entries; returns the new sorted entries. */
