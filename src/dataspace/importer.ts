@@ -33,11 +33,11 @@ import type { ImportResultJson, RowErrorJson } from '../sdk/provider.js';
 import { fromHex, toHex } from '../util/bytes.js';
 import { CredenceError, Codes, isCredenceError } from '../util/errors.js';
 import type { ChainPort } from './chainPort.js';
-import { batchRoot, commitBytes, newSalt } from './commitment.js';
 import { type SubjectId, checkResidentId, enterpriseSubjectId, personSubjectId } from './identifiers.js';
 import { type Record, addYearsMs, dateMs } from './record.js';
 import type { SchemaDefinition } from './schemas/catalog.js';
 import type { RecordValidator } from './validate.js';
+import type { SealedRecord } from './recordSeal.js';
 import type { BatchVault, StagedItem } from './vault.js';
 
 export type Row = { [k: string]: JsonValue };
@@ -124,6 +124,13 @@ export function anchorBatches<T extends BatchCost>(rows: readonly T[], bytesMax 
   return out;
 }
 
+/** The refs of rows that publish (rather than correct or revoke), to check in one query. */
+function publishRefs(rows: readonly { value: Row }[]): string[] {
+  return rows.flatMap(({ value: v }) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) && (v.action ?? 'publish') === 'publish' && typeof v.ref === 'string' ? [v.ref] : [],
+  );
+}
+
 /** Runs of consecutive rows about one subject: [subject, rows]. */
 function subjectRuns(rows: readonly { subject: string }[]): [string, number][] {
   const runs: [string, number][] = [];
@@ -166,10 +173,11 @@ export class Importer {
     const errors: RowError[] = [];
     const good: Prepared[] = [];
     const refsSeen = new Set<string>();
+    const published = this.o.vault.publishedRefs(def.id, publishRefs(rows));
     rows.forEach(({ row, value }) => {
       const n = row;
       try {
-        good.push(this.prepare(def, value, n, refsSeen));
+        good.push(this.prepare(def, value, n, refsSeen, published));
       } catch (e) {
         if (!isCredenceError(e)) throw e;
         errors.push({ row: n, code: e.code, message: e.message });
@@ -206,7 +214,7 @@ export class Importer {
     return personSubjectId(this.o.pseudonymSecret, residentId);
   }
 
-  private prepare(def: SchemaDefinition, row: Row, n: number, refsSeen: Set<string>): Prepared {
+  private prepare(def: SchemaDefinition, row: Row, n: number, refsSeen: Set<string>, published: Set<string>): Prepared {
     if (row === null || typeof row !== 'object' || Array.isArray(row)) rowFail(Codes.MALFORMED, 'a row must be an object');
     const subject = this.subjectOf(row);
     const ref = row.ref;
@@ -219,7 +227,7 @@ export class Importer {
     if (action !== 'publish' && action !== 'correct' && action !== 'revoke') rowFail(Codes.MALFORMED, 'action must be publish, correct or revoke');
     const data: { [k: string]: JsonValue } = {};
     for (const [k, v] of Object.entries(row)) if (!SPECIAL.has(k)) data[k] = v;
-    if (action === 'publish' && ref !== undefined && this.o.vault.latestByRef(def.id, ref) !== undefined)
+    if (action === 'publish' && ref !== undefined && published.has(ref))
       rowFail(Codes.RECORD_EXISTS, 'this row was already published (same ref); correct or revoke it instead');
     const link = this.linkOf(def, action, ref, subject);
     const provider = this.o.chain.orgId;
@@ -292,19 +300,22 @@ export class Importer {
     };
   }
 
-  /** Fix the batch's record ids, then commit to each record (salted hash) and to the batch (Merkle root). */
-  private assemble(def: SchemaDefinition, batch: Prepared[]): { items: StagedItem[]; args: AnchorArgs; id: string } {
+  /** Fix the batch's record ids, then commit to each record (salted hash, sealed by the vault) and to the batch (Merkle root). */
+  private async assemble(def: SchemaDefinition, batch: Prepared[]): Promise<{ items: StagedItem[]; args: AnchorArgs; id: string }> {
     const nonce = toHex(freshRandom(16));
     const id = batchIdOf((d) => this.o.suite.hash(d), this.o.chain.orgId, nonce);
-    const items = batch.map((p, i): StagedItem => {
+    const records = batch.map((p, i) => {
       const record = { id: recordIdAt(id, i), ...p.draft } as Record;
-      const recordJson = canonicalJsonBytes(record as unknown as JsonValue);
-      const salt = newSalt();
+      return { record, json: canonicalJsonBytes(record as unknown as JsonValue) };
+    });
+    const { records: sealed, root } = await this.o.vault.sealBatch(records.map((r) => ({ id: r.record.id, json: r.json })));
+    const items = batch.map((p, i): StagedItem => {
+      const s = sealed[i] as SealedRecord;
       return {
-        record,
-        salt,
-        recordJson,
-        commitment: commitBytes(this.o.suite, recordJson, salt),
+        record: (records[i] as { record: Record }).record,
+        salt: s.salt,
+        commitment: s.commitment,
+        row: { wrapped: s.wrapped, sealed: s.sealed },
         ...(p.negative === undefined ? {} : { expiresAt: p.negative.expiresAt }),
         ...(p.ref === undefined ? {} : { ref: p.ref }),
       };
@@ -312,12 +323,7 @@ export class Importer {
     const args: AnchorArgs = {
       schema: def.id,
       nonce,
-      root: toHex(
-        batchRoot(
-          this.o.suite,
-          items.map((x) => x.commitment),
-        ),
-      ),
+      root: toHex(root),
       count: batch.length,
       subjects: subjectRuns(batch),
       negatives: batch.flatMap((p, i) => (p.negative === undefined ? [] : [[i, p.negative.conductEnd] as const])),
@@ -327,7 +333,7 @@ export class Importer {
   }
 
   private async anchorBatch(def: SchemaDefinition, batch: Prepared[], result: ImportResult): Promise<void> {
-    const { items, args, id } = this.assemble(def, batch);
+    const { items, args, id } = await this.assemble(def, batch);
     const tx = await this.o.chain.sign('records', 'anchor', anchorArgsJson(args));
     try {
       this.o.vault.stageBatch({ id, txId: tx.id, tx: tx.bytes, txExpiresAt: tx.expiresAt, root: fromHex(args.root), items });

@@ -4,10 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
+import { type JsonValue, canonicalJsonBytes } from '../codec/canonicalJson.js';
 import { getSuite } from '../crypto/suites.js';
 import { recordIdAt } from '../contracts/recordBatch.js';
 import { batchRoot, commit, inclusionProof, newSalt } from './commitment.js';
 import type { Record } from './record.js';
+import type { SealedRecord } from './recordSeal.js';
 import { SqliteVault, type StagedItem } from './vault.js';
 
 const suite = getSuite('default');
@@ -51,6 +53,33 @@ function stage(vault: SqliteVault, id: string, records: Record[]): StagedItem[] 
 }
 
 describe('SqliteVault', () => {
+  it('seals batches in worker threads exactly as on the calling thread: same commitments, rows that open', async () => {
+    const v = new SqliteVault({ path: join(dir, 'pool.sqlite'), key, suite, sealThreads: 2 });
+    const records = Array.from({ length: 50 }, (_, i) => rec(100 + i));
+    const jsons = records.map((r) => canonicalJsonBytes(r as unknown as JsonValue));
+    const { records: sealed, root } = await v.sealBatch(records.map((r, i) => ({ id: r.id, json: jsons[i] as Uint8Array })));
+    assert.equal(sealed.length, 50);
+    for (const [i, s] of sealed.entries()) assert.deepEqual(s.commitment, commit(suite, records[i] as Record, s.salt));
+    const items = records.map((record, i) => {
+      const s = sealed[i] as SealedRecord;
+      return { record, salt: s.salt, commitment: s.commitment, row: { wrapped: s.wrapped, sealed: s.sealed } };
+    });
+    assert.deepEqual(
+      root,
+      batchRoot(
+        suite,
+        items.map((x) => x.commitment),
+      ),
+    );
+    v.stageBatch({ id: 'pooled', txId: 'cd'.repeat(32), tx: new Uint8Array([1]), txExpiresAt: 1, root, items });
+    assert.equal(v.get(records[7]?.id as string), undefined, 'staged: not readable yet');
+    assert.deepEqual(v.publishedRefs('court-judgment', ['x']), new Set());
+    v.finishBatch('pooled');
+    assert.deepEqual(v.get(records[7]?.id as string), { record: records[7], salt: sealed[7]?.salt });
+    v.close();
+    await assert.rejects(v.sealBatch([]), (e: { code?: string }) => e.code === 'UNAVAILABLE');
+  });
+
   it('round-trips records encrypted under per-record keys; nothing readable in the file', () => {
     const path = join(dir, 'a.sqlite');
     const v = new SqliteVault({ path, key, suite });
@@ -128,6 +157,9 @@ describe('SqliteVault', () => {
     assert.deepEqual(inc?.root, batchRoot(suite, commitments));
     assert.deepEqual(v.stats(), { live: 2, pending: 0, destroyed: 0 });
     assert.deepEqual(v.latestByRef('court-judgment', a[0]?.ref as string), { id: a[0]?.record.id, version: 1, readable: true });
+    assert.deepEqual(v.publishedRefs('court-judgment', [a[0]?.ref as string, 'no-such-ref']), new Set([a[0]?.ref]));
+    v.dropBatch('batch-a');
+    assert.equal(v.stats().live, 2, 'an anchored batch is never dropped');
     assert.deepEqual(v.dueForExpiry(Date.UTC(2026, 5, 29), 10), []);
     assert.equal(v.dueForExpiry(Date.UTC(2026, 5, 30), 10).length, 2);
     assert.equal(v.destroyKeys(v.dueForExpiry(Date.UTC(2030, 0, 1), 10)), 2);

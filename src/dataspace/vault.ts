@@ -10,13 +10,14 @@
 
 import Database from 'better-sqlite3';
 import { type JsonValue, canonicalJsonBytes } from '../codec/canonicalJson.js';
-import { freshRandom } from '../crypto/randomPool.js';
 import type { CryptoSuite } from '../crypto/suite.js';
 import { fromHexStrict, toHex, utf8 } from '../util/bytes.js';
 import { CredenceError, Codes } from '../util/errors.js';
 import type { SubjectId } from './identifiers.js';
 import type { MerkleProof } from '../ledger/merkle.js';
 import { BatchTree } from './commitment.js';
+import { type SealedBatch, type SealedRow, sealBytes, sealRecordJson, sealRecords } from './recordSeal.js';
+import { SealPool } from './sealPool.js';
 import { type Record, parseRecord } from './record.js';
 
 export const VAULT_KEY_BYTES = 32;
@@ -49,6 +50,8 @@ export interface StagedItem {
   readonly ref?: string;
   /** `record` as canonical JSON, when the caller already has it (saves encoding it again). */
   readonly recordJson?: Uint8Array;
+  /** The vault row, when `sealBatch` made it already. */
+  readonly row?: SealedRow;
 }
 
 export interface StagedBatch {
@@ -77,12 +80,16 @@ export interface Inclusion {
 
 /** Vault operations the importer, the expiry sweeper and delivery need beyond `Vault`. */
 export interface BatchVault extends Vault {
+  /** Salt, commit and seal records (ids and canonical JSON, in order), off the main thread where the vault can. */
+  sealBatch(items: readonly { id: string; json: Uint8Array }[]): Promise<SealedBatch>;
   stageBatch(batch: StagedBatch): void;
   finishBatch(id: string): void;
   dropBatch(id: string): void;
   pendingBatches(): PendingBatch[];
   inclusion(id: string): Inclusion | undefined;
   latestByRef(schema: string, ref: string): { id: string; version: number; readable: boolean } | undefined;
+  /** Which of `refs` already name a record of `schema` (anchored, live or destroyed): one query for a whole import. */
+  publishedRefs(schema: string, refs: readonly string[]): Set<string>;
   /** Live records whose expiry is at or before `now`, oldest first. */
   dueForExpiry(now: number, limit: number): string[];
   stats(): { live: number; pending: number; destroyed: number };
@@ -110,11 +117,13 @@ CREATE INDEX IF NOT EXISTS records_expiry ON records(expires_at) WHERE state = '
 `;
 
 const KEY_CHECK = utf8('credence vault key check');
-const RECORD_OPEN = Buffer.from('{"record":');
-const SALT_OPEN = Buffer.from(',"salt":"');
-const CLOSE = Buffer.from('"}');
-
-type Sealed = { wrapped: Uint8Array; sealed: Uint8Array };
+/**
+ * A record is pending while its batch is: staged rows are written 'live' and finishing a
+ * batch is one update of its batch row, not of every record in it.
+ */
+const NOT_PENDING = "NOT EXISTS (SELECT 1 FROM batches b WHERE b.id = r.batch AND b.state = 'pending')";
+const LIVE = `r.state = 'live' AND ${NOT_PENDING}`;
+type Sealed = SealedRow;
 
 interface RecordRow {
   id: string;
@@ -127,6 +136,8 @@ export interface SqliteVaultOptions {
   readonly path: string;
   readonly key: Uint8Array;
   readonly suite: CryptoSuite;
+  /** Worker threads that seal batches (0: seal on the calling thread). */
+  readonly sealThreads?: number;
 }
 
 /** Batch trees kept for inclusion proofs (a batch of 8,192 records is about 0.5 MB of hashes). */
@@ -139,6 +150,7 @@ export class SqliteVault implements BatchVault {
   /** Statements prepared once, on first use. */
   private readonly stmts = new Map<string, Database.Statement>();
   private readonly trees = new Map<string, BatchTree>();
+  private readonly pool: SealPool | undefined;
 
   constructor(opts: SqliteVaultOptions) {
     if (opts.key.byteLength !== VAULT_KEY_BYTES) throw new CredenceError(Codes.BAD_KEY, `vault key must be ${VAULT_KEY_BYTES} bytes`);
@@ -151,6 +163,7 @@ export class SqliteVault implements BatchVault {
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
     this.checkKey();
+    this.pool = (opts.sealThreads ?? 0) > 0 ? new SealPool(opts.suite, opts.key, opts.sealThreads as number) : undefined;
   }
 
   private checkKey(): void {
@@ -164,15 +177,6 @@ export class SqliteVault implements BatchVault {
     } catch {
       throw new CredenceError(Codes.BAD_KEY, 'the vault key does not open this vault: check vaultKeyFile in the node config');
     }
-  }
-
-  /** Encrypt under a new data key, and wrap the data key under the vault key. */
-  private sealBytes(plain: Uint8Array, aad: Uint8Array): { wrapped: Uint8Array; sealed: Uint8Array } {
-    const dataKey = freshRandom(VAULT_KEY_BYTES);
-    const sealed = this.suite.encrypt(dataKey, plain, aad);
-    const wrapped = this.suite.encrypt(this.key, dataKey, aad);
-    dataKey.fill(0);
-    return { wrapped, sealed };
   }
 
   private openBytes(wrapped: Buffer, sealed: Buffer, aad: Uint8Array): Uint8Array {
@@ -191,18 +195,29 @@ export class SqliteVault implements BatchVault {
     return st;
   }
 
-  /** canonicalJson({record, salt}), built around the record's own canonical JSON ("record" sorts before "salt"). */
-  private plaintext(item: StagedItem): Uint8Array {
-    const json = item.recordJson ?? canonicalJsonBytes(item.record as unknown as JsonValue);
-    return Buffer.concat([RECORD_OPEN, json, SALT_OPEN, Buffer.from(toHex(item.salt)), CLOSE]);
-  }
-
   /** The sealed row of each item (the cryptography, before any SQLite lock is taken). */
   private sealItems(items: readonly StagedItem[]): Sealed[] {
-    return items.map((item) => this.sealBytes(this.plaintext(item), utf8(item.record.id)));
+    return items.map(
+      (item) =>
+        item.row ?? sealRecordJson(this.suite, this.key, item.record.id, item.recordJson ?? canonicalJsonBytes(item.record as unknown as JsonValue), item.salt),
+    );
   }
 
-  private insert(item: StagedItem, row: Sealed, batch: { id: string; index: number } | null, state: 'pending' | 'live'): void {
+  async sealBatch(items: readonly { id: string; json: Uint8Array }[]): Promise<SealedBatch> {
+    if (this.pool !== undefined) return this.pool.seal(items);
+    return sealRecords(this.suite, this.key, items);
+  }
+
+  publishedRefs(schema: string, refs: readonly string[]): Set<string> {
+    if (refs.length === 0) return new Set();
+    const rows = this.stmt(`SELECT DISTINCT r.ref FROM records r WHERE r.schema = ? AND r.ref IN (SELECT value FROM json_each(?)) AND ${NOT_PENDING}`).all(
+      schema,
+      JSON.stringify(refs),
+    ) as { ref: string }[];
+    return new Set(rows.map((r) => r.ref));
+  }
+
+  private insert(item: StagedItem, row: Sealed, batch: { id: string; index: number } | null): void {
     const r = item.record;
     const insert = this.stmt(
       `INSERT INTO records (id, subject, schema, ref, version, batch, idx, commitment, state, expires_at, wrapped_key, sealed)
@@ -217,7 +232,7 @@ export class SqliteVault implements BatchVault {
         r.version,
         batch?.id ?? null,
         batch?.index ?? null,
-        state,
+        'live',
         item.expiresAt ?? null,
         row.wrapped,
         row.sealed,
@@ -232,11 +247,11 @@ export class SqliteVault implements BatchVault {
 
   put(record: Record, salt: Uint8Array): void {
     const item = { record, salt, commitment: new Uint8Array(0) };
-    this.insert(item, this.sealItems([item])[0] as Sealed, null, 'live');
+    this.insert(item, this.sealItems([item])[0] as Sealed, null);
   }
 
   get(id: string): StoredRecord | undefined {
-    const row = this.stmt('SELECT id, wrapped_key, sealed, state FROM records WHERE id = ?').get(id) as RecordRow | undefined;
+    const row = this.stmt(`SELECT r.id, r.wrapped_key, r.sealed, r.state FROM records r WHERE r.id = ? AND ${LIVE}`).get(id) as RecordRow | undefined;
     if (row === undefined || row.state !== 'live' || row.wrapped_key === null || row.sealed === null) return undefined;
     const plain = this.openBytes(row.wrapped_key, row.sealed, utf8(row.id));
     const parsed = JSON.parse(Buffer.from(plain).toString('utf8')) as { record: unknown; salt: string };
@@ -246,7 +261,7 @@ export class SqliteVault implements BatchVault {
   }
 
   listBySubject(subject: SubjectId): string[] {
-    return (this.db.prepare("SELECT id FROM records WHERE subject = ? AND state = 'live' ORDER BY rowid").all(subject) as { id: string }[]).map((r) => r.id);
+    return (this.stmt(`SELECT r.id FROM records r WHERE r.subject = ? AND ${LIVE} ORDER BY r.rowid`).all(subject) as { id: string }[]).map((r) => r.id);
   }
 
   destroyKey(id: string): boolean {
@@ -279,7 +294,7 @@ export class SqliteVault implements BatchVault {
         ...[b.id, 'pending', b.txId, b.tx, b.txExpiresAt, b.root, Date.now(), commitments],
       );
       b.items.forEach((item, index) => {
-        this.insert(item, rows[index] as Sealed, { id: b.id, index }, 'pending');
+        this.insert(item, rows[index] as Sealed, { id: b.id, index });
       });
     })();
   }
@@ -293,7 +308,6 @@ export class SqliteVault implements BatchVault {
     this.db.pragma('synchronous = NORMAL');
     try {
       this.db.transaction(() => {
-        this.stmt("UPDATE records SET state = 'live' WHERE batch = ? AND state = 'pending'").run(id);
         this.stmt("UPDATE batches SET state = 'anchored', tx = x'' WHERE id = ?").run(id);
       })();
     } finally {
@@ -303,8 +317,10 @@ export class SqliteVault implements BatchVault {
 
   dropBatch(id: string): void {
     this.db.transaction(() => {
-      this.db.prepare("DELETE FROM records WHERE batch = ? AND state = 'pending'").run(id);
-      this.db.prepare('DELETE FROM batches WHERE id = ?').run(id);
+      // Only a pending batch is dropped: an anchored one's records are live.
+      if ((this.stmt('SELECT state FROM batches WHERE id = ?').get(id) as { state: string } | undefined)?.state !== 'pending') return;
+      this.stmt('DELETE FROM records WHERE batch = ?').run(id);
+      this.stmt('DELETE FROM batches WHERE id = ?').run(id);
     })();
   }
 
@@ -318,7 +334,7 @@ export class SqliteVault implements BatchVault {
   }
 
   inclusion(id: string): Inclusion | undefined {
-    const row = this.stmt("SELECT batch, idx FROM records WHERE id = ? AND state = 'live' AND batch IS NOT NULL").get(id) as
+    const row = this.stmt(`SELECT r.batch, r.idx FROM records r WHERE r.id = ? AND ${LIVE} AND r.batch IS NOT NULL`).get(id) as
       | { batch: string; idx: number }
       | undefined;
     if (row === undefined) return undefined;
@@ -344,17 +360,18 @@ export class SqliteVault implements BatchVault {
   }
 
   latestByRef(schema: string, ref: string): { id: string; version: number; readable: boolean } | undefined {
-    const row = this.stmt("SELECT id, version, state FROM records WHERE schema = ? AND ref = ? AND state != 'pending' ORDER BY version DESC LIMIT 1").get(
-      schema,
-      ref,
-    ) as { id: string; version: number; state: string } | undefined;
+    const row = this.stmt(
+      `SELECT r.id, r.version, r.state FROM records r WHERE r.schema = ? AND r.ref = ? AND ${NOT_PENDING} ORDER BY r.version DESC LIMIT 1`,
+    ).get(schema, ref) as { id: string; version: number; state: string } | undefined;
     return row === undefined ? undefined : { id: row.id, version: row.version, readable: row.state === 'live' };
   }
 
   dueForExpiry(now: number, limit: number): string[] {
     return (
       this.db
-        .prepare("SELECT id FROM records WHERE state = 'live' AND expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at LIMIT ?")
+        .prepare(
+          `SELECT r.id FROM records r WHERE r.state = 'live' AND r.expires_at IS NOT NULL AND r.expires_at <= ? AND ${NOT_PENDING} ORDER BY r.expires_at LIMIT ?`,
+        )
         .all(now, limit) as {
         id: string;
       }[]
@@ -362,13 +379,16 @@ export class SqliteVault implements BatchVault {
   }
 
   stats(): { live: number; pending: number; destroyed: number } {
-    const rows = this.db.prepare('SELECT state, count(*) AS n FROM records GROUP BY state').all() as { state: string; n: number }[];
+    const rows = this.db.prepare(`SELECT CASE WHEN ${NOT_PENDING} THEN r.state ELSE 'pending' END AS state, count(*) AS n FROM records r GROUP BY 1`).all() as {
+      state: string;
+      n: number;
+    }[];
     const of = (s: string) => rows.find((r) => r.state === s)?.n ?? 0;
     return { live: of('live'), pending: of('pending'), destroyed: of('destroyed') };
   }
 
   putStatement(disputeId: string, recordId: string, text: string): void {
-    const { wrapped, sealed } = this.sealBytes(utf8(text), utf8(`statement:${disputeId}`));
+    const { wrapped, sealed } = sealBytes(this.suite, this.key, utf8(text), utf8(`statement:${disputeId}`));
     this.db
       .prepare('INSERT OR REPLACE INTO statements (dispute_id, record_id, wrapped_key, sealed) VALUES (?, ?, ?, ?)')
       .run(disputeId, recordId, wrapped, sealed);
@@ -382,6 +402,7 @@ export class SqliteVault implements BatchVault {
   }
 
   close(): void {
+    void this.pool?.close();
     if (this.db.open) this.db.close();
   }
 }

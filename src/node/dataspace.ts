@@ -5,6 +5,7 @@
 
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { randomInt } from 'node:crypto';
 import { type JsonValue, canonicalJsonBytes } from '../codec/canonicalJson.js';
 import { decodeTx, signTx } from '../codec/tx.js';
@@ -26,6 +27,8 @@ import type { CredenceNode } from './node.js';
 
 /** How long the importer's and sweeper's own transactions stay valid. */
 const OWN_TX_TTL_MS = 10 * 60 * 1000;
+/** Worker threads that seal imported batches (the main thread parses, validates and commits meanwhile). */
+const SEAL_THREADS = Math.min(4, availableParallelism());
 /** How often the node sweeps expired records on its own. */
 export const SWEEP_INTERVAL_MS = 60_000;
 
@@ -127,7 +130,12 @@ export function openDataspace(node: CredenceNode, genesis: Genesis, signer: Sign
   if (config.vaultPath === undefined || config.vaultKeyFile === undefined) {
     return { pseudonymSecret, vault: undefined, importer: undefined, sweeper: undefined, chain, close: () => {} };
   }
-  const vault = new SqliteVault({ path: config.vaultPath, key: readHexKey(config.vaultKeyFile, VAULT_KEY_BYTES, 'vault key'), suite: node.suite });
+  const vault = new SqliteVault({
+    path: config.vaultPath,
+    key: readHexKey(config.vaultKeyFile, VAULT_KEY_BYTES, 'vault key'),
+    suite: node.suite,
+    sealThreads: SEAL_THREADS,
+  });
   const importer = new Importer({
     suite: node.suite,
     vault,
