@@ -1,7 +1,8 @@
 // `credence bench anchor`: one provider node (solo ordering, its own process, a real SQLite
 // vault and chain), fed synthetic tax-payment rows over its REST import route, several calls
 // in flight. Each record is validated, committed (salted hash), encrypted under its own data
-// key, wrapped, stored, and anchored on chain in batches of 500. The reference, measured in
+// key, wrapped, stored, and anchored on chain in batches (a 5,000-row call of 16 rows per SME
+// is one batch: its Merkle root and subject runs on chain). The reference, measured in
 // the same run on this machine: the single-thread rate of the vault's own cryptography per
 // record (two AEAD seals and a hash over the same bytes), i.e. what the node could do if
 // import were nothing but crypto on one core.
