@@ -7,6 +7,7 @@ import { runChaos } from '../../bench/chaos.js';
 import { runLedgerBench } from '../../bench/ledger.js';
 import { runNetworkBench } from '../../bench/network.js';
 import { runPsiBench } from '../../bench/psi.js';
+import { runReportBench } from '../../bench/report.js';
 import { runZkBench } from '../../bench/zk.js';
 import { CredenceError } from '../util/errors.js';
 import { fail } from './output.js';
@@ -15,6 +16,7 @@ export function registerBench(program: Command): void {
   const bench = program.command('bench').description('benchmarks (each prints one JSON object as its last line)');
   registerNetworkBench(bench);
   registerAnchorBench(bench);
+  registerReportBench(bench);
   registerChaos(program);
   bench
     .command('ledger')
@@ -147,6 +149,33 @@ function registerAnchorBench(bench: Command): void {
         return runAnchorBench({ records, concurrency, port: Number(o.port), ...(o.keep ? { keep: true } : {}) });
       }),
     );
+}
+
+/** A whole number option within [min, max], or a USAGE error naming it. */
+function intOption(value: string, flag: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new CredenceError('USAGE', `${flag} must be an integer from ${min} to ${max}`);
+  return n;
+}
+
+function registerReportBench(bench: Command): void {
+  const run = async (o: { reports: string; warmup: string; smes: string; port: string; keep?: boolean }) =>
+    runReportBench({
+      reports: intOption(o.reports, '--reports', 1, 100_000),
+      warmup: intOption(o.warmup, '--warmup', 0, 10_000),
+      smes: intOption(o.smes, '--smes', 1, 20_000),
+      port: intOption(o.port, '--port', 1024, 65_000),
+      ...(o.keep ? { keep: true } : {}),
+    });
+  bench
+    .command('report')
+    .description('credit-report assembly for one subject from 5 providers on 6 real nodes (p50Ms, p95Ms), each report under its own on-chain access')
+    .option('--reports <n>', 'measured reports', '200')
+    .option('--warmup <n>', 'reports before measuring', '20')
+    .option('--smes <n>', 'SMEs in the synthetic data (background subjects; persons are a third of this)', '300')
+    .option('--port <port>', 'API port of the first node (six consecutive ports)', '7601')
+    .option('--keep', 'keep the temporary network directory')
+    .action(jsonAction(run));
 }
 
 function registerChaos(program: Command): void {

@@ -17,7 +17,7 @@ import { type NetworkLayout, type OrgPlan, createNetwork } from './network.js';
 import { fail } from './output.js';
 import { type NodeProcess, spawnNode, stopNode, waitHealthy } from './processes.js';
 
-const DEMO_ORGS: OrgPlan[] = [
+export const DEMO_ORGS: OrgPlan[] = [
   { id: 'zj-credit', name: 'Zhejiang Provincial Public Credit Platform', roles: ['member', 'orderer', 'registrar'] as Role[] },
   { id: 'tax', name: 'Provincial Tax Bureau', roles: ['member'] as Role[] },
   { id: 'court', name: "Hangzhou Intermediate People's Court", roles: ['member'] as Role[] },
