@@ -221,8 +221,9 @@ describe('REST API on a 2-org network', () => {
   it('serves /health, /metrics and /openapi.json without authentication', async () => {
     const health = await http(0, 'GET', '/health', { unsigned: true });
     assert.equal(health.status, 200);
-    const h = (await health.json()) as { status: string; height: number; reasons: string[] };
+    const h = (await health.json()) as { status: string; orgId: string; height: number; reasons: string[] };
     assert.equal(h.status, 'ok');
+    assert.equal(typeof h.orgId, 'string');
     assert.ok(Number.isInteger(h.height) && h.height >= 0);
     assert.deepEqual(h.reasons, []);
 

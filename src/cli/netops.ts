@@ -14,11 +14,11 @@ import { checkFinality, type FinalityCheck, headerFromHex, membersAt } from '../
 import type { Genesis, OrderingParams } from '../ledger/genesis.js';
 import type { ProofJson } from '../ledger/proofs.js';
 import { CredenceClient } from '../sdk/client.js';
-import { fromHexStrict, toHex } from '../util/bytes.js';
+import { toHex } from '../util/bytes.js';
 import { CredenceError, Codes } from '../util/errors.js';
 import { type EtcdMemberPlan, planEtcd, spawnEtcd, waitEtcdReady } from './etcdCluster.js';
 import { type NetworkLayout, type NetworkNode, createNetwork, genericOrgs } from './network.js';
-import { nodeProcessEnv, nodeStartArgs } from './processes.js';
+import { nodeProcessEnv, nodeStartArgs, waitNodeHealthy } from './processes.js';
 
 export interface EtcdNetwork {
   readonly dir: string;
@@ -80,21 +80,6 @@ export function nodeClient(net: EtcdNetwork, i: number, timeoutMs = 5000): Crede
   return new CredenceClient({ url: n.url, suite, signer: loadSigner(suite, n.keyFile), chainId: net.layout.chainId, timeoutMs });
 }
 
-async function waitHealthyUrl(url: string, child: ChildProcess | undefined, name: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child !== undefined && child.exitCode !== null) throw new CredenceError(Codes.UNAVAILABLE, `${name} exited with code ${child.exitCode}; see its log`);
-    try {
-      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
-      if (res.status === 200) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new CredenceError(Codes.TIMEOUT, `${name} did not become healthy within ${timeoutMs} ms; see its node.log`);
-}
-
 /** The processes of a network: etcd members and nodes, as children of this process. */
 export class NetworkProcesses {
   readonly etcdProcs: (ChildProcess | undefined)[] = [];
@@ -123,7 +108,7 @@ export class NetworkProcesses {
 
   async waitNode(i: number, timeoutMs = 30_000): Promise<void> {
     const n = this.net.layout.nodes[i] as NetworkNode;
-    await waitHealthyUrl(n.url, this.nodeProcs[i], `node ${n.orgId}`, timeoutMs);
+    await waitNodeHealthy(n.url, n.orgId, this.nodeProcs[i], timeoutMs);
   }
 
   async up(onProgress: (what: string) => void = () => {}): Promise<void> {

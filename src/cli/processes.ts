@@ -41,18 +41,28 @@ export function spawnNode(orgId: string, url: string, configFile: string, outFil
 }
 
 export async function waitHealthy(p: NodeProcess, timeoutMs = 60_000): Promise<void> {
+  await waitNodeHealthy(p.url, p.orgId, p.child, timeoutMs);
+}
+
+/**
+ * Wait until the node of `orgId` answers ok on `url`. A different node answering there does
+ * not count (ours then cannot bind the port and exits, which is reported with its code).
+ */
+export async function waitNodeHealthy(url: string, orgId: string, child: ChildProcess | undefined, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (p.child.exitCode !== null) throw new CredenceError(Codes.UNAVAILABLE, `node ${p.orgId} exited with code ${p.child.exitCode}; see its node.log`);
+    if (child !== undefined && child.exitCode !== null)
+      throw new CredenceError(Codes.UNAVAILABLE, `node ${orgId} exited with code ${child.exitCode}; see its node.log`);
     try {
-      const res = await fetch(`${p.url}/health`, { signal: AbortSignal.timeout(1000) });
-      if (res.ok) return;
+      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) });
+      const body = res.ok ? ((await res.json()) as { orgId?: unknown }) : undefined;
+      if (body?.orgId === orgId) return;
     } catch {
       // not up yet
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new CredenceError(Codes.TIMEOUT, `node ${p.orgId} did not become healthy within ${timeoutMs} ms`);
+  throw new CredenceError(Codes.TIMEOUT, `node ${orgId} did not become healthy within ${timeoutMs} ms; see its node.log`);
 }
 
 export async function stopNode(p: NodeProcess, timeoutMs = 10_000): Promise<void> {

@@ -128,10 +128,11 @@ export class CredenceNode {
   }
 
   /** Health: ok, or the reasons it is not. */
-  health(): { status: 'ok' | 'degraded' | 'halted'; height: number; reasons: string[] } {
+  health(): { status: 'ok' | 'degraded' | 'halted'; orgId: string; height: number; reasons: string[] } {
     const reasons = [...this.problems.values()];
     const halted = this.problems.has('halted');
-    return { status: halted ? 'halted' : reasons.length > 0 ? 'degraded' : 'ok', height: this.chain.height(), reasons };
+    const status = halted ? 'halted' : reasons.length > 0 ? 'degraded' : 'ok';
+    return { status, orgId: this.config.orgId, height: this.chain.height(), reasons };
   }
 
   onCommit(fn: CommitListener): () => void {

@@ -136,7 +136,7 @@ export class CredenceClient {
     return info;
   }
 
-  async health(): Promise<{ status: string; height: number; reasons: string[] }> {
+  async health(): Promise<{ status: string; orgId: string; height: number; reasons: string[] }> {
     return this.request('GET', '/health');
   }
 
