@@ -206,6 +206,25 @@ describe('delivery and credit reports on real nodes', () => {
     }
   });
 
+  it('every delivery outcome goes on chain where the subject sees it, and a restarted provider still refuses a replay', async () => {
+    const { accessId, height } = await grantedAccess();
+    const report = await buildReport(bank, accessId, { providers: { org3: url(2), org4: url(3) }, subject });
+    assert.equal(report.complete, true);
+    await net.stop(3);
+    await net.start(3);
+    await assert.rejects(requestDelivery(at(1, 3), accessId, sealKey(), height), isCode('ACCESS_REPLAYED'));
+    // Outcomes are recorded in the background: wait (bounded) until all three are on chain.
+    const outcomes = await eventually(async () => {
+      const mine = (await me.view()).deliveries.filter((d) => d.accessId === accessId);
+      return mine.length >= 3 ? mine : undefined;
+    });
+    assert.deepEqual(outcomes.map((d) => [d.provider, d.requester, d.outcome, d.code ?? d.records]).sort(), [
+      ['org3', 'org2', 'delivered', 1],
+      ['org4', 'org2', 'delivered', 1],
+      ['org4', 'org2', 'refused', 'ACCESS_REPLAYED'],
+    ]);
+  });
+
   it('privacy: no raw ID number, record content or statement in chain files, logs or vault files', async () => {
     for (let i = 0; i < 4; i++) await net.stop(i);
     const files = filesUnder(join(net.dir, 'nodes'));
@@ -216,6 +235,17 @@ describe('delivery and credit reports on real nodes', () => {
     }
   });
 });
+
+/** Poll `f` until it returns a value (at most 15 s). */
+async function eventually<T>(f: () => Promise<T | undefined>): Promise<T> {
+  const until = Date.now() + 15_000;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error('condition not reached within 15 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 /** A client signing as organization `org`'s node key, talking to node `node`. */
 function at(org: number, node: number): CredenceClient {

@@ -9,7 +9,9 @@
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { orgOfKey } from '../contracts/members.js';
-import { ServedAccesses, deliver } from '../dataspace/provide.js';
+import { join } from 'node:path';
+import { OutcomeRecorder, deliver } from '../dataspace/provide.js';
+import { ServedAccesses } from '../dataspace/served.js';
 import { assembleReport } from '../dataspace/report.js';
 import type { DataspaceServices } from '../node/dataspace.js';
 import type { CredenceNode } from '../node/node.js';
@@ -96,8 +98,11 @@ function minHeightOf(v: unknown): number {
 }
 
 export function registerDeliveryRoutes(app: FastifyInstance, node: CredenceNode, ds: DataspaceServices | undefined): void {
-  const served = new ServedAccesses();
   const log = node.log;
+  const served = ds?.vault === undefined ? undefined : new ServedAccesses(join(node.config.dataDir, 'served.db'));
+  if (served !== undefined) app.addHook('onClose', async () => served.close());
+  const outcomes =
+    ds === undefined ? undefined : new OutcomeRecorder(ds.chain, node.chain.read, (e) => log.warn('delivery outcome not recorded', { error: String(e) }));
   app.post('/v1/deliveries', async (req): Promise<DeliveryEnvelope> => {
     const b = body(req);
     const accessId = accessIdOf(b.accessId);
@@ -107,7 +112,7 @@ export function registerDeliveryRoutes(app: FastifyInstance, node: CredenceNode,
     const minHeight = minHeightOf(b.minHeight);
     const consumer = callerOrg(node, req);
     const vault = ds?.vault;
-    if (vault === undefined) throw new CredenceError(Codes.CONFIG, 'this node keeps no vault: it provides no records');
+    if (vault === undefined || served === undefined) throw new CredenceError(Codes.CONFIG, 'this node keeps no vault: it provides no records');
     // The block that authorized the access may not have reached this node yet.
     await waitForHeight(node, minHeight);
     if (node.chain.height() < minHeight)
@@ -117,9 +122,12 @@ export function registerDeliveryRoutes(app: FastifyInstance, node: CredenceNode,
     try {
       const d = await deliver(deps, vault, { accessId, consumer, consumerSealKey: sealKey });
       log.info('delivery served', { accessId, consumer });
-      return d;
+      outcomes?.note(accessId, consumer, { delivered: d.items });
+      return d.envelope;
     } catch (e) {
-      log.warn('delivery refused', { accessId, consumer, code: (e as { code?: string }).code ?? 'INTERNAL' });
+      const code = (e as { code?: string }).code ?? 'INTERNAL';
+      log.warn('delivery refused', { accessId, consumer, code });
+      outcomes?.note(accessId, consumer, { refused: code });
       throw e;
     }
   });

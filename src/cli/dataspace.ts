@@ -108,7 +108,11 @@ function registerSubjectCmds(program: Command): void {
       }),
     );
   walletOptions(
-    subject.command('view').description('everything the chain holds about you: records, every access (including refusals), consents, disputes'),
+    subject
+      .command('view')
+      .description(
+        'everything the chain holds about you: records, every access (including refusals), what each provider did with it (delivered or refused), consents, disputes',
+      ),
   ).action(run(async (o: WalletOpts) => printJson(await subjectClient(o).view())));
 }
 

@@ -18,6 +18,7 @@ import { type ConsentEntry, type ConsentUse, checkConsent } from './consentRules
 import { DsKeys, type Domain, Domains, readIndex, signStatement } from './dataspaceState.js';
 import { DISPUTE_RESOLVE_MS, type DisputeEntry } from './disputes.js';
 import { RECORD_PAGE, type RecordEntry, readRecord, subjectRecords } from './records.js';
+import { subjectView } from './views.js';
 
 const suite = getSuite('default');
 const DAY = 24 * 60 * 60 * 1000;
@@ -460,5 +461,39 @@ describe('consent rule properties', () => {
       }),
       { numRuns: 30 },
     );
+  });
+});
+
+describe('delivery outcomes', () => {
+  it('a provider records a delivery once and refusals, at most 4, under the subject; nothing about an unknown access', async () => {
+    const sim = await network();
+    const { consentId } = await grant(sim);
+    const accessId = ((await sim.call(bank1, 'access', 'request', ask(consentId))).value as { accessId: string }).accessId;
+    const record = async (by: Signer, args: Record<string, JsonValue>) =>
+      (await sim.call(by, 'deliveries', 'record', { accessId, requester: 'bank', ...args })).code;
+    assert.equal(await record(court, { outcome: 'delivered', records: 3 }), 'OK');
+    assert.equal(await record(court, { outcome: 'delivered', records: 3 }), 'ALREADY_DELIVERED');
+    assert.equal(await record(ra, { outcome: 'delivered', records: 1, requester: 'ra' }), 'NOT_AUTHORIZED', 'only to the access consumer');
+    assert.equal(await record(court, { outcome: 'refused', code: 'ACCESS_REPLAYED' }), 'OK');
+    assert.equal(await record(court, { outcome: 'refused', code: 'not a code' }), 'BAD_OUTCOME');
+    assert.equal(await record(court, { outcome: 'lost' }), 'BAD_OUTCOME');
+    assert.equal(await record(stranger, { outcome: 'refused', code: 'NOT_AUTHORIZED' }), 'NOT_MEMBER');
+    assert.equal(await record(court, { outcome: 'refused', code: 'NOT_AUTHORIZED', accessId: id() }), 'ACCESS_NOT_FOUND');
+    assert.equal(await record(court, { outcome: 'refused', code: 'NOT_AUTHORIZED', requester: 'ra' }), 'OK');
+    assert.equal(await record(court, { outcome: 'refused', code: 'NOT_AUTHORIZED', requester: 'ra' }), 'OK');
+    assert.equal(await record(court, { outcome: 'refused', code: 'NOT_AUTHORIZED', requester: 'ra' }), 'OUTCOMES_FULL');
+    assert.equal(await record(ra, { outcome: 'refused', code: 'NOT_AUTHORIZED', requester: 'ra' }), 'OK', 'each provider has its own bound');
+    const view = subjectView(sim.read, SUBJECT, { height: 0, time: sim.time });
+    assert.deepEqual(
+      view.deliveries.map((d) => [d.provider, d.requester, d.outcome, d.records ?? d.code]),
+      [
+        ['court', 'bank', 'delivered', 3],
+        ['court', 'bank', 'refused', 'ACCESS_REPLAYED'],
+        ['court', 'ra', 'refused', 'NOT_AUTHORIZED'],
+        ['court', 'ra', 'refused', 'NOT_AUTHORIZED'],
+        ['ra', 'ra', 'refused', 'NOT_AUTHORIZED'],
+      ],
+    );
+    assert.deepEqual(readIndex(sim.read, 'dlv', SUBJECT), [`${accessId}/court`, `${accessId}/ra`]);
   });
 });

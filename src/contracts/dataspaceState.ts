@@ -21,11 +21,13 @@ export const DsKeys = {
   access: (id: string) => `acc/${id}`,
   accessPolicy: (org: string) => `acc/policy/${org}`,
   dispute: (id: string) => `dis/${id}`,
+  /** A provider's outcomes of delivery requests under an access. */
+  delivery: (accessId: string, provider: string) => `dlv/${accessId}/${provider}`,
   /** Per-subject index: the count at the prefix, item n at `<prefix>/<n>`. */
   index: (kind: IndexKind, subject: string) => `idx/${kind}/${subject}`,
 } as const;
 
-export type IndexKind = 'rec' | 'con' | 'acc' | 'dis';
+export type IndexKind = 'rec' | 'con' | 'acc' | 'dis' | 'dlv';
 
 /** Enterprise `E:<USCC>` or person `P:<hex HMAC>`; the raw ID number never appears. */
 export const SUBJECT_RE = /^(E:[0-9A-HJ-NPQRTUWXY]{18}|P:[0-9a-f]{64})$/;

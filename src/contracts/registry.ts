@@ -6,6 +6,7 @@ import type { Contract } from '../execution/runtime.js';
 import { access } from './access.js';
 import { compute } from './compute.js';
 import { consentsContract } from './consents.js';
+import { deliveries } from './deliveries.js';
 import { disputesContract } from './disputes.js';
 import { governance } from './governance.js';
 import { identityContract } from './identity.js';
@@ -13,6 +14,6 @@ import { kv } from './kv.js';
 import { recordsContract } from './records.js';
 
 export function systemContracts(suite: CryptoSuite): Map<string, Contract> {
-  const all = [governance, kv, identityContract(suite), recordsContract(suite), consentsContract(suite), access, disputesContract(suite), compute];
+  const all = [governance, kv, identityContract(suite), recordsContract(suite), consentsContract(suite), access, disputesContract(suite), compute, deliveries];
   return new Map(all.map((c) => [c.name, c]));
 }

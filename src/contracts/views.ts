@@ -6,6 +6,7 @@ import { type AccessEntry, readAccess } from './access.js';
 import type { ConsentEntry } from './consentRules.js';
 import { consentStatus, readConsent } from './consents.js';
 import { DsKeys, readIndex } from './dataspaceState.js';
+import { type DeliveryOutcome, readOutcomes } from './deliveries.js';
 import { type DisputeEntry, isOverdue, readDispute } from './disputes.js';
 import { readJson } from './members.js';
 import { type RecordEntry, subjectRecords } from './records.js';
@@ -18,6 +19,8 @@ export interface SubjectView {
   readonly accesses: AccessEntry[];
   readonly consents: (ConsentEntry & { readonly state: ReturnType<typeof consentStatus> })[];
   readonly disputes: (DisputeEntry & { readonly isOverdue: boolean })[];
+  /** What providers did with delivery requests under those accesses: delivered or refused. */
+  readonly deliveries: DeliveryOutcome[];
 }
 
 /** Items per list in one view; older items are paged with `from`. */
@@ -33,7 +36,7 @@ export function subjectOfKey(read: StateReader, keyHex: string): string | undefi
 }
 
 export function subjectView(read: StateReader, subject: string, at: { height: number; time: number }): SubjectView {
-  const ids = (kind: 'con' | 'acc' | 'dis') => readIndex(read, kind, subject, 0, VIEW_ITEMS_MAX);
+  const ids = (kind: 'con' | 'acc' | 'dis' | 'dlv') => readIndex(read, kind, subject, 0, VIEW_ITEMS_MAX);
   return {
     subject,
     asOf: at,
@@ -41,5 +44,9 @@ export function subjectView(read: StateReader, subject: string, at: { height: nu
     accesses: defined(ids('acc').map((id) => readAccess(read, id))),
     consents: defined(ids('con').map((id) => readConsent(read, id))).map((c) => ({ ...c, state: consentStatus(c, at.time, at.height) })),
     disputes: defined(ids('dis').map((id) => readDispute(read, id))).map((d) => ({ ...d, isOverdue: isOverdue(d, at.time) })),
+    deliveries: ids('dlv').flatMap((pair) => {
+      const [accessId = '', provider = ''] = pair.split('/');
+      return readOutcomes(read, accessId, provider);
+    }),
   };
 }

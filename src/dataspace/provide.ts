@@ -7,6 +7,9 @@ import type { CryptoSuite, Signer } from '../crypto/suite.js';
 import type { StateReader } from '../execution/runtime.js';
 import { bytesEqual, fromHex, toHex } from '../util/bytes.js';
 import { CredenceError } from '../util/errors.js';
+import { readAccess } from '../contracts/access.js';
+import { OUTCOMES_MAX, readOutcomes } from '../contracts/deliveries.js';
+import type { ChainPort } from './chainPort.js';
 import { type Delivery, type DeliveryItem, authorizedRecords, sealDelivery } from './delivery.js';
 import type { Inclusion, StoredRecord } from './vault.js';
 
@@ -24,23 +27,11 @@ export interface DeliveryRequest {
   readonly consumerSealKey: Uint8Array;
 }
 
-/** Access ids already served, until their authorization lapses (bounded). */
-export class ServedAccesses {
-  private readonly until = new Map<string, number>();
-
-  constructor(private readonly max = 100_000) {}
-
-  /** Claim an access for one delivery; throws ACCESS_REPLAYED if it was served before. */
-  claim(accessId: string, validUntil: number, now: number): void {
-    if (this.until.has(accessId)) throw new CredenceError('ACCESS_REPLAYED', 'this access was already served by this provider; request access again');
-    if (this.until.size >= this.max) for (const [id, t] of this.until) if (t < now) this.until.delete(id);
-    if (this.until.size >= this.max) throw new CredenceError('UNAVAILABLE', 'too many deliveries in flight; retry later');
-    this.until.set(accessId, validUntil);
-  }
-
-  release(accessId: string): void {
-    this.until.delete(accessId);
-  }
+/** Where a provider keeps the access ids it served (served.ts: SQLite, survives restarts). */
+export interface ServedLog {
+  /** Throws ACCESS_REPLAYED if `accessId` was served before. */
+  claim(accessId: string, validUntil: number, now: number): void;
+  release(accessId: string): void;
 }
 
 function item(suite: CryptoSuite, source: DeliverySource, id: string, root: string, disputeId: string | undefined): DeliveryItem | undefined {
@@ -60,25 +51,66 @@ function item(suite: CryptoSuite, source: DeliverySource, id: string, root: stri
 }
 
 export async function deliver(
-  o: { suite: CryptoSuite; signer: Signer; read: StateReader; provider: string; now: number; height: number; served: ServedAccesses },
+  o: { suite: CryptoSuite; signer: Signer; read: StateReader; provider: string; now: number; height: number; served: ServedLog },
   source: DeliverySource,
   req: DeliveryRequest,
-): Promise<Delivery> {
+): Promise<{ envelope: Delivery; items: number }> {
   // A delivery now comes after the head block: a revocation in the head block already counts.
   const at = { accessId: req.accessId, provider: o.provider, consumer: req.consumer, now: o.now, height: o.height + 1 };
   const { access, records } = authorizedRecords(o.read, at);
+  // The chain's record of an earlier delivery guards replays even if the local log was lost.
+  if (readOutcomes(o.read, access.id, o.provider).some((x) => x.outcome === 'delivered'))
+    throw new CredenceError('ACCESS_REPLAYED', 'this access was already served by this provider; request access again');
   o.served.claim(access.id, access.validUntil ?? o.now, o.now);
   try {
     const items = records.flatMap((r) => item(o.suite, source, r.id, r.root, r.dispute?.id) ?? []);
-    return await sealDelivery(o.suite, o.signer, {
+    const envelope = await sealDelivery(o.suite, o.signer, {
       accessId: access.id,
       provider: o.provider,
       consumerSealKey: req.consumerSealKey,
       items,
       height: o.height,
     });
+    return { envelope, items: items.length };
   } catch (e) {
     o.served.release(access.id);
     throw e;
+  }
+}
+
+/**
+ * Records on chain what became of delivery requests (`deliveries.record`), in the background:
+ * the subject sees which providers served an access and which refused. Only for accesses on
+ * chain, and at most OUTCOMES_MAX per access (committed and in flight together), so a
+ * consumer repeating refused requests cannot make the provider write without end.
+ */
+export class OutcomeRecorder {
+  private readonly inFlight = new Map<string, number>();
+
+  constructor(
+    private readonly chain: ChainPort,
+    private readonly read: StateReader,
+    private readonly onError: (e: unknown) => void,
+  ) {}
+
+  note(accessId: string, requester: string, outcome: { delivered: number } | { refused: string }): void {
+    if (readAccess(this.read, accessId) === undefined) return;
+    const pending = this.inFlight.get(accessId) ?? 0;
+    if (pending + readOutcomes(this.read, accessId, this.chain.orgId).length >= OUTCOMES_MAX || this.inFlight.size >= 10_000) return;
+    this.inFlight.set(accessId, pending + 1);
+    const args = 'delivered' in outcome ? { outcome: 'delivered', records: outcome.delivered } : { outcome: 'refused', code: outcome.refused };
+    this.submit({ accessId, requester, ...args })
+      .catch(this.onError)
+      .finally(() => {
+        const n = (this.inFlight.get(accessId) ?? 1) - 1;
+        if (n > 0) this.inFlight.set(accessId, n);
+        else this.inFlight.delete(accessId);
+      });
+  }
+
+  private async submit(args: { [k: string]: string | number }): Promise<void> {
+    const tx = await this.chain.sign('deliveries', 'record', args);
+    const r = await this.chain.submit(tx, 30_000);
+    if (r.kind === 'refused') throw new CredenceError(r.code, r.message);
   }
 }

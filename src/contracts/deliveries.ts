@@ -1,0 +1,67 @@
+// Contract `deliveries`: a provider records on chain what became of a delivery request under
+// an access: `delivered` (with the number of records) or `refused` (with the code). Each
+// outcome is indexed under the access's subject, so the subject sees which providers served
+// an access and which refused, not only the access decision. No record content or id goes
+// here. Bounded: at most OUTCOMES_MAX outcomes per access and provider, and one `delivered`
+// (a second would be a replay, which the provider refuses and may record as such).
+
+import type { JsonValue } from '../codec/canonicalJson.js';
+import type { Contract, ContractContext, StateReader } from '../execution/runtime.js';
+import type { AccessEntry } from './access.js';
+import { DsKeys, HASH_HEX_RE, appendIndex, argsObject, matchString, refuse } from './dataspaceState.js';
+import { readJson, requireMember } from './members.js';
+
+export const OUTCOMES_MAX = 4;
+const CODE_RE = /^[A-Z][A-Z0-9_]{0,39}$/;
+/** Most records one delivery can hold (dataspace/delivery.ts DELIVERY_RECORDS_MAX). */
+const RECORDS_MAX = 1000;
+
+export interface DeliveryOutcome {
+  readonly accessId: string;
+  readonly provider: string;
+  /** The organization whose member asked for the delivery. */
+  readonly requester: string;
+  readonly outcome: 'delivered' | 'refused';
+  readonly code?: string;
+  readonly records?: number;
+  readonly at: number;
+  readonly height: number;
+}
+
+export function readOutcomes(read: StateReader, accessId: string, provider: string): DeliveryOutcome[] {
+  return (readJson(read, DsKeys.delivery(accessId, provider)) as unknown as DeliveryOutcome[] | undefined) ?? [];
+}
+
+function outcomeOf(a: Record<string, JsonValue>): Pick<DeliveryOutcome, 'outcome' | 'code' | 'records'> {
+  if (a.outcome === 'delivered') {
+    const n = a.records;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > RECORDS_MAX) refuse('BAD_OUTCOME', `records must be 0 to ${RECORDS_MAX}`);
+    return { outcome: 'delivered', records: n };
+  }
+  if (a.outcome === 'refused') return { outcome: 'refused', code: matchString(a.code, CODE_RE, 'BAD_OUTCOME', 'refusal code') };
+  return refuse('BAD_OUTCOME', 'outcome must be delivered or refused');
+}
+
+function record(ctx: ContractContext, args: JsonValue): JsonValue {
+  const provider = requireMember(ctx).id;
+  const a = argsObject(args, 'BAD_OUTCOME', 'arguments');
+  const accessId = matchString(a.accessId, HASH_HEX_RE, 'BAD_OUTCOME', 'access id');
+  const requester = matchString(a.requester, /^[a-z0-9][a-z0-9-]{0,63}$/, 'BAD_OUTCOME', 'requester');
+  const access = ctx.get(DsKeys.access(accessId)) as unknown as AccessEntry | undefined;
+  if (access === undefined) refuse('ACCESS_NOT_FOUND', `no access ${accessId}`);
+  const o = outcomeOf(a);
+  if (o.outcome === 'delivered' && (access.status !== 'authorized' || requester !== access.consumer))
+    refuse('NOT_AUTHORIZED', 'only an authorized access can be delivered, and only to its consumer');
+  const key = DsKeys.delivery(accessId, provider);
+  const list = (ctx.get(key) as unknown as DeliveryOutcome[] | undefined) ?? [];
+  if (list.length >= OUTCOMES_MAX) refuse('OUTCOMES_FULL', `at most ${OUTCOMES_MAX} outcomes per access and provider`);
+  if (o.outcome === 'delivered' && list.some((x) => x.outcome === 'delivered'))
+    refuse('ALREADY_DELIVERED', 'this provider already delivered under this access');
+  const entry: DeliveryOutcome = { accessId, provider, requester, ...o, at: ctx.block.time, height: ctx.block.height };
+  ctx.put(key, [...list, entry] as unknown as JsonValue);
+  if (list.length === 0) appendIndex(ctx, 'dlv', access.subject, `${accessId}/${provider}`);
+  ctx.emit(o.outcome, { accessId, provider, requester, subject: access.subject, ...(o.code === undefined ? {} : { code: o.code }) });
+  return entry as unknown as JsonValue;
+}
+
+export const deliveries: Contract = { name: 'deliveries', methods: { record } };
