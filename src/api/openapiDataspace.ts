@@ -20,7 +20,9 @@ export function dataspacePaths() {
   return {
     '/v1/subject/me': { get: subjectOp('The subject id bound to the signing key, and the chain id to sign statements for') },
     '/v1/subject/view': {
-      get: subjectOp("The signing subject's records, every access decision about them (including refusals), its consents and its disputes"),
+      get: subjectOp(
+        "The signing subject's records, every access decision about them (including refusals), each provider's delivery outcomes under those accesses, its consents and its disputes",
+      ),
     },
     '/v1/subject/relay': {
       post: subjectOp('Relay a statement the subject signed (consents.grant, consents.revoke, disputes.open) in a transaction signed by this node', {
