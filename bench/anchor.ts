@@ -8,7 +8,7 @@
 // import were nothing but crypto on one core.
 
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canonicalJsonBytes } from '../src/codec/canonicalJson.js';
@@ -60,6 +60,18 @@ export function referenceRate(sample: Row, seconds = 2): number {
   return n / seconds;
 }
 
+/** CPU seconds (user + system) of a process, or of one of its threads, from /proc (Linux; 0 elsewhere). */
+function cpuSeconds(pid: number | undefined, thread?: number): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 async function importAll(provider: ProviderClient, all: Row[], concurrency: number, progress: (done: number) => void): Promise<number> {
   let next = 0;
   let anchored = 0;
@@ -104,9 +116,12 @@ export async function runAnchorBench(o: AnchorBenchOptions): Promise<Record<stri
     await registerSchemas(client, [], ['tax-payment']);
     const provider = new ProviderClient(client);
     const load0 = loadavg()[0] ?? 0;
+    const pid = node.child.pid;
+    const cpu0 = { process: cpuSeconds(pid), main: cpuSeconds(pid, pid) };
     const t0 = performance.now();
     const anchored = await importAll(provider, all, o.concurrency, (done) => process.stderr.write(`\ranchored ${done}/${all.length}`));
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = { process: cpuSeconds(pid) - cpu0.process, main: cpuSeconds(pid, pid) - cpu0.main };
     process.stderr.write('\n');
     const stats = await provider.vaultStats();
     const recordsPerSec = Math.round(anchored / seconds);
@@ -121,6 +136,9 @@ export async function runAnchorBench(o: AnchorBenchOptions): Promise<Record<stri
       concurrency: o.concurrency,
       seconds: Math.round(seconds * 100) / 100,
       recordsPerSec,
+      // CPU the node spent per record (all its threads, and its main thread alone), from /proc: steadier than wall time on a shared machine.
+      nodeCpuUsPerRecord: Math.round((cpu.process * 1e6) / anchored),
+      nodeMainThreadCpuUsPerRecord: Math.round((cpu.main * 1e6) / anchored),
       referenceCryptoPerSec: Math.round(refPerSec),
       ratio: Math.round((recordsPerSec / refPerSec) * 1000) / 1000,
       target: 50_000,
