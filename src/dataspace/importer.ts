@@ -32,12 +32,12 @@ import type { CryptoSuite } from '../crypto/suite.js';
 import type { ImportResultJson, RowErrorJson } from '../sdk/provider.js';
 import { fromHex, toHex } from '../util/bytes.js';
 import { CredenceError, Codes, isCredenceError } from '../util/errors.js';
-import type { ChainPort } from './chainPort.js';
+import type { ChainPort, SignedTx } from './chainPort.js';
 import { type SubjectId, checkResidentId, enterpriseSubjectId, personSubjectId } from './identifiers.js';
 import { type Record, addYearsMs, dateMs } from './record.js';
 import type { SchemaDefinition } from './schemas/catalog.js';
 import type { RecordValidator } from './validate.js';
-import type { SealedRecord } from './recordSeal.js';
+import type { SealInput, SealedBatch } from './recordSeal.js';
 import type { BatchVault, StagedItem } from './vault.js';
 
 export type Row = { [k: string]: JsonValue };
@@ -301,43 +301,42 @@ export class Importer {
   }
 
   /** Fix the batch's record ids, then commit to each record (salted hash, sealed by the vault) and to the batch (Merkle root). */
-  private async assemble(def: SchemaDefinition, batch: Prepared[]): Promise<{ items: StagedItem[]; args: AnchorArgs; id: string }> {
+  private async assemble(def: SchemaDefinition, batch: Prepared[]): Promise<{ ids: string[]; sealed: SealedBatch; args: AnchorArgs; id: string }> {
     const nonce = toHex(freshRandom(16));
     const id = batchIdOf((d) => this.o.suite.hash(d), this.o.chain.orgId, nonce);
-    const records = batch.map((p, i) => {
+    const inputs = batch.map((p, i): SealInput => {
       const record = { id: recordIdAt(id, i), ...p.draft } as Record;
-      return { record, json: canonicalJsonBytes(record as unknown as JsonValue) };
-    });
-    const { records: sealed, root } = await this.o.vault.sealBatch(records.map((r) => ({ id: r.record.id, json: r.json })));
-    const items = batch.map((p, i): StagedItem => {
-      const s = sealed[i] as SealedRecord;
       return {
-        record: (records[i] as { record: Record }).record,
-        salt: s.salt,
-        commitment: s.commitment,
-        row: { wrapped: s.wrapped, sealed: s.sealed },
+        id: record.id,
+        json: canonicalJsonBytes(record as unknown as JsonValue),
+        subject: record.subject,
+        schema: record.schema,
+        version: record.version,
         ...(p.negative === undefined ? {} : { expiresAt: p.negative.expiresAt }),
         ...(p.ref === undefined ? {} : { ref: p.ref }),
       };
     });
+    const sealed = await this.o.vault.sealBatch(inputs);
     const args: AnchorArgs = {
       schema: def.id,
       nonce,
-      root: toHex(root),
+      root: toHex(sealed.root),
       count: batch.length,
       subjects: subjectRuns(batch),
       negatives: batch.flatMap((p, i) => (p.negative === undefined ? [] : [[i, p.negative.conductEnd] as const])),
       links: batch.flatMap((p, i) => (p.link === undefined ? [] : [[i, p.link.kind, p.link.id] as const])),
     };
-    return { items, args, id };
+    return { ids: inputs.map((i) => i.id), sealed, args, id };
   }
 
   private async anchorBatch(def: SchemaDefinition, batch: Prepared[], result: ImportResult): Promise<void> {
-    const { items, args, id } = await this.assemble(def, batch);
-    const tx = await this.o.chain.sign('records', 'anchor', anchorArgsJson(args));
+    const { ids, sealed, args, id } = await this.assemble(def, batch);
+    let tx: SignedTx;
     try {
-      this.o.vault.stageBatch({ id, txId: tx.id, tx: tx.bytes, txExpiresAt: tx.expiresAt, root: fromHex(args.root), items });
+      tx = await this.o.chain.sign('records', 'anchor', anchorArgsJson(args));
+      await this.o.vault.stageSealed(sealed, { id, txId: tx.id, tx: tx.bytes, txExpiresAt: tx.expiresAt });
     } catch (e) {
+      this.o.vault.discardSealed(sealed);
       // A concurrent import staged a row with the same ref first: this batch writes nothing.
       if (!isCredenceError(e) || e.code !== Codes.RECORD_EXISTS) throw e;
       for (const p of batch) result.errors.push({ row: p.row, code: e.code, message: 'a row of this batch is being published by a concurrent import' });
@@ -347,7 +346,7 @@ export class Importer {
     const summary = { txId: tx.id, root: args.root, records: batch.length };
     if (outcome.kind === 'ok') {
       this.o.vault.finishBatch(id);
-      result.anchored.push(...items.map((item, i) => ({ row: (batch[i] as Prepared).row, id: item.record.id })));
+      result.anchored.push(...ids.map((rid, i) => ({ row: (batch[i] as Prepared).row, id: rid })));
       result.batches.push({ ...summary, outcome: 'ok' });
     } else if (outcome.kind === 'refused') {
       this.o.vault.dropBatch(id);

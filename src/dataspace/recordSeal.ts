@@ -8,6 +8,7 @@ import { freshRandom } from '../crypto/randomPool.js';
 import type { CryptoSuite } from '../crypto/suite.js';
 import { concatBytes, toHex, utf8 } from '../util/bytes.js';
 import { batchRoot, commitBytes, newSalt } from './commitment.js';
+import type { StageRow } from './vaultStage.js';
 
 export const DATA_KEY_BYTES = 32;
 const RECORD_OPEN = utf8('{"record":');
@@ -45,17 +46,50 @@ export function sealRecord(suite: CryptoSuite, vaultKey: Uint8Array, id: string,
   return { salt, commitment: commitBytes(suite, recordJson, salt), ...sealRecordJson(suite, vaultKey, id, recordJson, salt) };
 }
 
+/** A record to seal and stage: its id, canonical JSON, and the columns its vault row indexes. */
+export interface SealInput {
+  readonly id: string;
+  readonly json: Uint8Array;
+  readonly subject: string;
+  readonly schema: string;
+  readonly version: number;
+  readonly ref?: string;
+  readonly expiresAt?: number;
+}
+
+/** A sealed batch: what the chain needs (commitments, root) and where its vault rows wait to be staged. */
 export interface SealedBatch {
-  readonly records: SealedRecord[];
-  /** The batch's Merkle root over the commitments. */
+  readonly commitments: Uint8Array[];
   readonly root: Uint8Array;
+  /** The rows, when sealed on this thread; else the seal worker keeps them under `job`. */
+  readonly rows?: StageRow[];
+  readonly job?: number;
+}
+
+/** The vault row of an input once sealed. */
+export function stageRowOf(i: SealInput, r: SealedRow): StageRow {
+  return {
+    id: i.id,
+    subject: i.subject,
+    schema: i.schema,
+    ref: i.ref ?? null,
+    version: i.version,
+    expiresAt: i.expiresAt ?? null,
+    wrapped: r.wrapped,
+    sealed: r.sealed,
+  };
 }
 
 /** Seal every record of a batch and compute its root. */
-export function sealRecords(suite: CryptoSuite, vaultKey: Uint8Array, items: readonly { id: string; json: Uint8Array }[]): SealedBatch {
+export function sealRecords(
+  suite: CryptoSuite,
+  vaultKey: Uint8Array,
+  items: readonly SealInput[],
+): { records: SealedRecord[]; rows: StageRow[]; root: Uint8Array } {
   const records = items.map((i) => sealRecord(suite, vaultKey, i.id, i.json));
   return {
     records,
+    rows: records.map((r, n) => stageRowOf(items[n] as SealInput, r)),
     root: batchRoot(
       suite,
       records.map((r) => r.commitment),

@@ -9,7 +9,6 @@ import { getSuite } from '../crypto/suites.js';
 import { recordIdAt } from '../contracts/recordBatch.js';
 import { batchRoot, commit, inclusionProof, newSalt } from './commitment.js';
 import type { Record } from './record.js';
-import type { SealedRecord } from './recordSeal.js';
 import { SqliteVault, type StagedItem } from './vault.js';
 
 const suite = getSuite('default');
@@ -53,31 +52,38 @@ function stage(vault: SqliteVault, id: string, records: Record[]): StagedItem[] 
 }
 
 describe('SqliteVault', () => {
-  it('seals batches in worker threads exactly as on the calling thread: same commitments, rows that open', async () => {
-    const v = new SqliteVault({ path: join(dir, 'pool.sqlite'), key, suite, sealThreads: 2 });
+  it('seals and stages batches in worker threads: same commitments and root, rows that open, duplicates refused', async () => {
+    const path = join(dir, 'pool.sqlite');
+    const v = new SqliteVault({ path, key, suite, sealThreads: 2 });
     const records = Array.from({ length: 50 }, (_, i) => rec(100 + i));
-    const jsons = records.map((r) => canonicalJsonBytes(r as unknown as JsonValue));
-    const { records: sealed, root } = await v.sealBatch(records.map((r, i) => ({ id: r.id, json: jsons[i] as Uint8Array })));
-    assert.equal(sealed.length, 50);
-    for (const [i, s] of sealed.entries()) assert.deepEqual(s.commitment, commit(suite, records[i] as Record, s.salt));
-    const items = records.map((record, i) => {
-      const s = sealed[i] as SealedRecord;
-      return { record, salt: s.salt, commitment: s.commitment, row: { wrapped: s.wrapped, sealed: s.sealed } };
-    });
-    assert.deepEqual(
-      root,
-      batchRoot(
-        suite,
-        items.map((x) => x.commitment),
-      ),
-    );
-    v.stageBatch({ id: 'pooled', txId: 'cd'.repeat(32), tx: new Uint8Array([1]), txExpiresAt: 1, root, items });
+    const inputs = records.map((r, i) => ({
+      id: r.id,
+      json: canonicalJsonBytes(r as unknown as JsonValue),
+      subject: r.subject,
+      schema: r.schema,
+      version: 1,
+      ref: `pool-${i}`,
+      ...(i === 3 ? { expiresAt: Date.UTC(2026, 5, 30) } : {}),
+    }));
+    const sealed = await v.sealBatch(inputs);
+    assert.deepEqual(sealed.root, batchRoot(suite, sealed.commitments));
+    const tx = { id: 'pooled', txId: 'cd'.repeat(32), tx: new Uint8Array([1]), txExpiresAt: 1 };
+    await v.stageSealed(sealed, tx);
     assert.equal(v.get(records[7]?.id as string), undefined, 'staged: not readable yet');
-    assert.deepEqual(v.publishedRefs('court-judgment', ['x']), new Set());
+    assert.deepEqual(v.stats(), { live: 0, pending: 50, destroyed: 0 });
     v.finishBatch('pooled');
-    assert.deepEqual(v.get(records[7]?.id as string), { record: records[7], salt: sealed[7]?.salt });
+    const got = v.get(records[7]?.id as string);
+    assert.deepEqual(got?.record, records[7]);
+    assert.deepEqual(sealed.commitments[7], commit(suite, records[7] as Record, got?.salt as Uint8Array));
+    assert.deepEqual(v.inclusion(records[7]?.id as string)?.proof, inclusionProof(suite, sealed.commitments, 7));
+    assert.deepEqual(v.dueForExpiry(Date.UTC(2027, 0, 1), 10), [records[3]?.id]);
+    assert.deepEqual(v.publishedRefs('court-judgment', ['pool-1', 'x']), new Set(['pool-1']));
+    const again = await v.sealBatch(inputs.slice(0, 2));
+    await assert.rejects(v.stageSealed(again, { ...tx, id: 'again' }), (e: { code?: string }) => e.code === 'RECORD_EXISTS');
+    v.discardSealed(await v.sealBatch(inputs.slice(5, 6)));
+    assert.deepEqual(v.pendingBatches(), []);
     v.close();
-    await assert.rejects(v.sealBatch([]), (e: { code?: string }) => e.code === 'UNAVAILABLE');
+    await assert.rejects(v.sealBatch(inputs), (e: { code?: string }) => e.code === 'UNAVAILABLE');
   });
 
   it('round-trips records encrypted under per-record keys; nothing readable in the file', () => {

@@ -16,7 +16,8 @@ import { CredenceError, Codes } from '../util/errors.js';
 import type { SubjectId } from './identifiers.js';
 import type { MerkleProof } from '../ledger/merkle.js';
 import { BatchTree } from './commitment.js';
-import { type SealedBatch, type SealedRow, sealBytes, sealRecordJson, sealRecords } from './recordSeal.js';
+import { type SealInput, type SealedBatch, type SealedRow, sealBytes, sealRecordJson, sealRecords, stageRowOf } from './recordSeal.js';
+import { type StageHeader, type StageRow, insertRow, openVaultDb, stageRows } from './vaultStage.js';
 import { SealPool } from './sealPool.js';
 import { type Record, parseRecord } from './record.js';
 
@@ -50,8 +51,6 @@ export interface StagedItem {
   readonly ref?: string;
   /** `record` as canonical JSON, when the caller already has it (saves encoding it again). */
   readonly recordJson?: Uint8Array;
-  /** The vault row, when `sealBatch` made it already. */
-  readonly row?: SealedRow;
 }
 
 export interface StagedBatch {
@@ -80,8 +79,12 @@ export interface Inclusion {
 
 /** Vault operations the importer, the expiry sweeper and delivery need beyond `Vault`. */
 export interface BatchVault extends Vault {
-  /** Salt, commit and seal records (ids and canonical JSON, in order), off the main thread where the vault can. */
-  sealBatch(items: readonly { id: string; json: Uint8Array }[]): Promise<SealedBatch>;
+  /** Salt, commit and seal a batch's records (in order) and compute its root, off the main thread where the vault can. */
+  sealBatch(items: readonly SealInput[]): Promise<SealedBatch>;
+  /** Stage a sealed batch with the transaction that anchors it (durable when this resolves). */
+  stageSealed(sealed: SealedBatch, tx: Omit<StageHeader, 'root' | 'commitments'>): Promise<void>;
+  /** Forget a sealed batch that will not be staged. */
+  discardSealed(sealed: SealedBatch): void;
   stageBatch(batch: StagedBatch): void;
   finishBatch(id: string): void;
   dropBatch(id: string): void;
@@ -156,14 +159,10 @@ export class SqliteVault implements BatchVault {
     if (opts.key.byteLength !== VAULT_KEY_BYTES) throw new CredenceError(Codes.BAD_KEY, `vault key must be ${VAULT_KEY_BYTES} bytes`);
     this.suite = opts.suite;
     this.key = opts.key;
-    this.db = new Database(opts.path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('secure_delete = ON');
-    this.db.pragma('busy_timeout = 5000');
+    this.db = openVaultDb(opts.path);
     this.db.exec(SCHEMA);
     this.checkKey();
-    this.pool = (opts.sealThreads ?? 0) > 0 ? new SealPool(opts.suite, opts.key, opts.sealThreads as number) : undefined;
+    this.pool = (opts.sealThreads ?? 0) > 0 ? new SealPool(opts.suite, opts.key, opts.path, opts.sealThreads as number) : undefined;
   }
 
   private checkKey(): void {
@@ -197,15 +196,25 @@ export class SqliteVault implements BatchVault {
 
   /** The sealed row of each item (the cryptography, before any SQLite lock is taken). */
   private sealItems(items: readonly StagedItem[]): Sealed[] {
-    return items.map(
-      (item) =>
-        item.row ?? sealRecordJson(this.suite, this.key, item.record.id, item.recordJson ?? canonicalJsonBytes(item.record as unknown as JsonValue), item.salt),
+    return items.map((item) =>
+      sealRecordJson(this.suite, this.key, item.record.id, item.recordJson ?? canonicalJsonBytes(item.record as unknown as JsonValue), item.salt),
     );
   }
 
-  async sealBatch(items: readonly { id: string; json: Uint8Array }[]): Promise<SealedBatch> {
+  async sealBatch(items: readonly SealInput[]): Promise<SealedBatch> {
     if (this.pool !== undefined) return this.pool.seal(items);
-    return sealRecords(this.suite, this.key, items);
+    const { records, rows, root } = sealRecords(this.suite, this.key, items);
+    return { commitments: records.map((r) => r.commitment), root, rows };
+  }
+
+  async stageSealed(sealed: SealedBatch, tx: Omit<StageHeader, 'root' | 'commitments'>): Promise<void> {
+    if (sealed.job !== undefined && this.pool !== undefined) return this.pool.stage(sealed.job, tx);
+    if (sealed.rows === undefined) throw new CredenceError(Codes.UNAVAILABLE, 'this sealed batch is held by a seal worker that is gone');
+    stageRows(this.db, { ...tx, root: sealed.root, commitments: Buffer.concat(sealed.commitments) }, sealed.rows);
+  }
+
+  discardSealed(sealed: SealedBatch): void {
+    if (sealed.job !== undefined) this.pool?.discard(sealed.job);
   }
 
   publishedRefs(schema: string, refs: readonly string[]): Set<string> {
@@ -217,37 +226,18 @@ export class SqliteVault implements BatchVault {
     return new Set(rows.map((r) => r.ref));
   }
 
-  private insert(item: StagedItem, row: Sealed, batch: { id: string; index: number } | null): void {
+  private rowOf(item: StagedItem, row: Sealed): StageRow {
     const r = item.record;
-    const insert = this.stmt(
-      `INSERT INTO records (id, subject, schema, ref, version, batch, idx, commitment, state, expires_at, wrapped_key, sealed)
-       VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)`,
+    const input = { id: r.id, json: new Uint8Array(0), subject: r.subject, schema: r.schema, version: r.version };
+    return stageRowOf(
+      { ...input, ...(item.ref === undefined ? {} : { ref: item.ref }), ...(item.expiresAt === undefined ? {} : { expiresAt: item.expiresAt }) },
+      row,
     );
-    try {
-      insert.run(
-        r.id,
-        r.subject,
-        r.schema,
-        item.ref ?? null,
-        r.version,
-        batch?.id ?? null,
-        batch?.index ?? null,
-        'live',
-        item.expiresAt ?? null,
-        row.wrapped,
-        row.sealed,
-      );
-    } catch (e) {
-      const code = (e as { code?: string }).code;
-      if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE')
-        throw new CredenceError(Codes.RECORD_EXISTS, 'a record with this id, or this ref and version, is already in the vault');
-      throw e;
-    }
   }
 
   put(record: Record, salt: Uint8Array): void {
     const item = { record, salt, commitment: new Uint8Array(0) };
-    this.insert(item, this.sealItems([item])[0] as Sealed, null);
+    insertRow(this.db, this.rowOf(item, this.sealItems([item])[0] as Sealed), null);
   }
 
   get(id: string): StoredRecord | undefined {
@@ -286,17 +276,14 @@ export class SqliteVault implements BatchVault {
   }
 
   stageBatch(batch: StagedBatch): void {
-    const rows = this.sealItems(batch.items);
-    const commitments = Buffer.concat(batch.items.map((i) => i.commitment));
+    const sealed = this.sealItems(batch.items);
     const b = batch;
-    this.db.transaction(() => {
-      this.stmt('INSERT INTO batches (id, state, tx_id, tx, tx_expires_at, root, created_at, commitments) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
-        ...[b.id, 'pending', b.txId, b.tx, b.txExpiresAt, b.root, Date.now(), commitments],
-      );
-      b.items.forEach((item, index) => {
-        this.insert(item, rows[index] as Sealed, { id: b.id, index });
-      });
-    })();
+    const header = { id: b.id, txId: b.txId, tx: b.tx, txExpiresAt: b.txExpiresAt, root: b.root, commitments: Buffer.concat(b.items.map((i) => i.commitment)) };
+    stageRows(
+      this.db,
+      header,
+      b.items.map((item, i) => this.rowOf(item, sealed[i] as Sealed)),
+    );
   }
 
   /**

@@ -1,0 +1,80 @@
+// Writing staged batches into the vault's SQLite file, shared by the vault itself and by its
+// seal workers (which stage the batches they sealed over their own connection, so neither the
+// rows nor the fsync cross the main thread). One transaction per batch; a record is pending
+// while its batch row is.
+
+import Database from 'better-sqlite3';
+import { CredenceError, Codes } from '../util/errors.js';
+
+/** One record's vault row. */
+export interface StageRow {
+  readonly id: string;
+  readonly subject: string;
+  readonly schema: string;
+  readonly ref: string | null;
+  readonly version: number;
+  readonly expiresAt: number | null;
+  readonly wrapped: Uint8Array;
+  readonly sealed: Uint8Array;
+}
+
+/** The batch and the signed transaction that anchors it. */
+export interface StageHeader {
+  readonly id: string;
+  readonly txId: string;
+  readonly tx: Uint8Array;
+  readonly txExpiresAt: number;
+  readonly root: Uint8Array;
+  /** The records' commitments, 32 bytes each, in batch order (for inclusion proofs). */
+  readonly commitments: Uint8Array;
+}
+
+/** A connection with the vault's settings: WAL, fsync on commit, secure delete, waits for a busy writer. */
+export function openVaultDb(path: string): Database.Database {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('secure_delete = ON');
+  db.pragma('busy_timeout = 5000');
+  return db;
+}
+
+const statements = new WeakMap<Database.Database, { batch: Database.Statement; record: Database.Statement }>();
+
+function prepared(db: Database.Database): { batch: Database.Statement; record: Database.Statement } {
+  let s = statements.get(db);
+  if (s === undefined) {
+    s = {
+      batch: db.prepare('INSERT INTO batches (id, state, tx_id, tx, tx_expires_at, root, created_at, commitments) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      record: db.prepare(
+        `INSERT INTO records (id, subject, schema, ref, version, batch, idx, commitment, state, expires_at, wrapped_key, sealed)
+         VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 'live', ?, ?, ?)`,
+      ),
+    };
+    statements.set(db, s);
+  }
+  return s;
+}
+
+/** Insert one record row (batch null: a record outside any batch); RECORD_EXISTS on a duplicate id or (schema, ref, version). */
+export function insertRow(db: Database.Database, r: StageRow, batch: { id: string; index: number } | null): void {
+  try {
+    prepared(db).record.run(r.id, r.subject, r.schema, r.ref, r.version, batch?.id ?? null, batch?.index ?? null, r.expiresAt, r.wrapped, r.sealed);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE')
+      throw new CredenceError(Codes.RECORD_EXISTS, 'a record with this id, or this ref and version, is already in the vault');
+    throw e;
+  }
+}
+
+/** Stage a batch: its row (pending, with the transaction) and its records, in one durable transaction. */
+export function stageRows(db: Database.Database, h: StageHeader, rows: readonly StageRow[]): void {
+  const s = prepared(db);
+  db.transaction(() => {
+    s.batch.run(h.id, 'pending', h.txId, h.tx, h.txExpiresAt, h.root, Date.now(), h.commitments);
+    rows.forEach((r, index) => {
+      insertRow(db, r, { id: h.id, index });
+    });
+  })();
+}
