@@ -103,6 +103,7 @@ export function registerDeliveryRoutes(app: FastifyInstance, node: CredenceNode,
   if (served !== undefined) app.addHook('onClose', async () => served.close());
   const outcomes =
     ds === undefined ? undefined : new OutcomeRecorder(ds.chain, node.chain.read, (e) => log.warn('delivery outcome not recorded', { error: String(e) }));
+  if (outcomes !== undefined) app.addHook('onClose', async () => outcomes.close());
   app.post('/v1/deliveries', async (req): Promise<DeliveryEnvelope> => {
     const b = body(req);
     const accessId = accessIdOf(b.accessId);

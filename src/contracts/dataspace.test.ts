@@ -496,4 +496,20 @@ describe('delivery outcomes', () => {
     );
     assert.deepEqual(readIndex(sim.read, 'dlv', SUBJECT), [`${accessId}/court`, `${accessId}/ra`]);
   });
+
+  it('recordMany writes each acceptable outcome and reports the code of each skipped one', async () => {
+    const sim = await network();
+    const { consentId } = await grant(sim);
+    const accessId = ((await sim.call(bank1, 'access', 'request', ask(consentId))).value as { accessId: string }).accessId;
+    const outcomes = [
+      { accessId, requester: 'bank', outcome: 'delivered', records: 2 },
+      { accessId, requester: 'bank', outcome: 'delivered', records: 2 },
+      { accessId: id(), requester: 'bank', outcome: 'refused', code: 'NOT_AUTHORIZED' },
+    ];
+    const r = await sim.call(court, 'deliveries', 'recordMany', { outcomes });
+    assert.equal(r.code, 'OK');
+    assert.deepEqual(r.value, [{ ok: true }, { ok: false, code: 'ALREADY_DELIVERED' }, { ok: false, code: 'ACCESS_NOT_FOUND' }]);
+    assert.equal(subjectView(sim.read, SUBJECT, { height: 0, time: sim.time }).deliveries.length, 1);
+    assert.equal((await sim.call(court, 'deliveries', 'recordMany', { outcomes: [] })).code, 'BAD_OUTCOME');
+  });
 });

@@ -6,7 +6,7 @@
 // (a second would be a replay, which the provider refuses and may record as such).
 
 import type { JsonValue } from '../codec/canonicalJson.js';
-import type { Contract, ContractContext, StateReader } from '../execution/runtime.js';
+import { type Contract, type ContractContext, ContractError, type StateReader } from '../execution/runtime.js';
 import type { AccessEntry } from './access.js';
 import { DsKeys, HASH_HEX_RE, appendIndex, argsObject, matchString, refuse } from './dataspaceState.js';
 import { readJson, requireMember } from './members.js';
@@ -64,4 +64,26 @@ function record(ctx: ContractContext, args: JsonValue): JsonValue {
   return entry as unknown as JsonValue;
 }
 
-export const deliveries: Contract = { name: 'deliveries', methods: { record } };
+/** Outcomes in one `recordMany` transaction. */
+export const OUTCOMES_PER_TX_MAX = 64;
+
+/**
+ * Several outcomes in one transaction (providers batch them): each is checked and written as
+ * by `record`; one that `record` would refuse is skipped, and its code is in the result.
+ */
+function recordMany(ctx: ContractContext, args: JsonValue): JsonValue {
+  const list = argsObject(args, 'BAD_OUTCOME', 'arguments').outcomes;
+  if (!Array.isArray(list) || list.length === 0 || list.length > OUTCOMES_PER_TX_MAX)
+    refuse('BAD_OUTCOME', `outcomes must be 1 to ${OUTCOMES_PER_TX_MAX} items`);
+  return list.map((item) => {
+    try {
+      record(ctx, item);
+      return { ok: true };
+    } catch (e) {
+      if (!(e instanceof ContractError)) throw e;
+      return { ok: false, code: e.code };
+    }
+  });
+}
+
+export const deliveries: Contract = { name: 'deliveries', methods: { record, recordMany } };

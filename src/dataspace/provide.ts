@@ -8,7 +8,7 @@ import type { StateReader } from '../execution/runtime.js';
 import { bytesEqual, fromHex, toHex } from '../util/bytes.js';
 import { CredenceError } from '../util/errors.js';
 import { readAccess } from '../contracts/access.js';
-import { OUTCOMES_MAX, readOutcomes } from '../contracts/deliveries.js';
+import { OUTCOMES_MAX, OUTCOMES_PER_TX_MAX, readOutcomes } from '../contracts/deliveries.js';
 import type { ChainPort } from './chainPort.js';
 import { type Delivery, type DeliveryItem, authorizedRecords, sealDelivery } from './delivery.js';
 import type { Inclusion, StoredRecord } from './vault.js';
@@ -78,14 +78,27 @@ export async function deliver(
   }
 }
 
+/** How long a provider gathers delivery outcomes before recording them in one transaction. */
+export const OUTCOME_FLUSH_MS = 1000;
+const OUTCOMES_BUFFERED_MAX = 4096;
+
+type Outcome =
+  | { accessId: string; requester: string; outcome: 'delivered'; records: number }
+  | { accessId: string; requester: string; outcome: 'refused'; code: string };
+
 /**
- * Records on chain what became of delivery requests (`deliveries.record`), in the background:
- * the subject sees which providers served an access and which refused. Only for accesses on
- * chain, and at most OUTCOMES_MAX per access (committed and in flight together), so a
- * consumer repeating refused requests cannot make the provider write without end.
+ * Records on chain what became of delivery requests (`deliveries.recordMany`), in the
+ * background: gathered for OUTCOME_FLUSH_MS, then one transaction per OUTCOMES_PER_TX_MAX, so
+ * the subject sees which providers served an access and which refused without a transaction
+ * per delivery. Only for accesses on chain, and at most OUTCOMES_MAX per access (committed,
+ * buffered and in flight together), so a consumer repeating refused requests cannot make the
+ * provider write without end; at most OUTCOMES_BUFFERED_MAX wait.
  */
 export class OutcomeRecorder {
-  private readonly inFlight = new Map<string, number>();
+  private readonly pending = new Map<string, number>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private buffer: Outcome[] = [];
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly chain: ChainPort,
@@ -94,22 +107,48 @@ export class OutcomeRecorder {
   ) {}
 
   note(accessId: string, requester: string, outcome: { delivered: number } | { refused: string }): void {
-    if (readAccess(this.read, accessId) === undefined) return;
-    const pending = this.inFlight.get(accessId) ?? 0;
-    if (pending + readOutcomes(this.read, accessId, this.chain.orgId).length >= OUTCOMES_MAX || this.inFlight.size >= 10_000) return;
-    this.inFlight.set(accessId, pending + 1);
-    const args = 'delivered' in outcome ? { outcome: 'delivered', records: outcome.delivered } : { outcome: 'refused', code: outcome.refused };
-    this.submit({ accessId, requester, ...args })
-      .catch(this.onError)
-      .finally(() => {
-        const n = (this.inFlight.get(accessId) ?? 1) - 1;
-        if (n > 0) this.inFlight.set(accessId, n);
-        else this.inFlight.delete(accessId);
-      });
+    if (readAccess(this.read, accessId) === undefined || this.buffer.length >= OUTCOMES_BUFFERED_MAX) return;
+    const pending = this.pending.get(accessId) ?? 0;
+    if (pending + readOutcomes(this.read, accessId, this.chain.orgId).length >= OUTCOMES_MAX) return;
+    this.pending.set(accessId, pending + 1);
+    this.buffer.push(
+      'delivered' in outcome
+        ? { accessId, requester, outcome: 'delivered', records: outcome.delivered }
+        : { accessId, requester, outcome: 'refused', code: outcome.refused },
+    );
+    this.timer ??= setTimeout(() => this.flush(), OUTCOME_FLUSH_MS);
+    this.timer.unref();
   }
 
-  private async submit(args: { [k: string]: string | number }): Promise<void> {
-    const tx = await this.chain.sign('deliveries', 'record', args);
+  /** Record what is buffered now, and wait (at most `maxMs`) for every submission in flight: at shutdown. */
+  async close(maxMs = 5000): Promise<void> {
+    clearTimeout(this.timer);
+    this.flush();
+    await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => setTimeout(r, maxMs).unref())]);
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    const all = this.buffer;
+    this.buffer = [];
+    for (let i = 0; i < all.length; i += OUTCOMES_PER_TX_MAX) {
+      const part = all.slice(i, i + OUTCOMES_PER_TX_MAX);
+      const p: Promise<void> = this.submit(part)
+        .catch(this.onError)
+        .finally(() => {
+          this.inFlight.delete(p);
+          for (const o of part) {
+            const n = (this.pending.get(o.accessId) ?? 1) - 1;
+            if (n > 0) this.pending.set(o.accessId, n);
+            else this.pending.delete(o.accessId);
+          }
+        });
+      this.inFlight.add(p);
+    }
+  }
+
+  private async submit(outcomes: Outcome[]): Promise<void> {
+    const tx = await this.chain.sign('deliveries', 'recordMany', { outcomes });
     const r = await this.chain.submit(tx, 30_000);
     if (r.kind === 'refused') throw new CredenceError(r.code, r.message);
   }
