@@ -5,7 +5,6 @@
 import crypto from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { assert } from '../util/errors.js';
-import { lowerThreadPriority } from '../util/threadPriority.js';
 import { getSuite } from './suites.js';
 import type { SuiteName } from './suite.js';
 
@@ -34,8 +33,6 @@ export interface MeasureResponse {
 }
 
 const WARMUP_MS = 200;
-/** How much lower than the main thread verify workers run (nice steps). */
-const VERIFY_NICE = 5;
 
 /**
  * Batch layout (native-endian u32s, then bytes):
@@ -102,8 +99,6 @@ if (port !== null && (data?.mode === 'verify' || data?.mode === 'measure')) {
       port.postMessage(measure(data.suiteName, data.seconds ?? 1));
     });
   } else {
-    // Verification runs ahead of the commit; the commit on the main thread comes first.
-    lowerThreadPriority(VERIFY_NICE);
     const suite = getSuite(data.suiteName);
     const verify = suite.verify.bind(suite);
     port.on('message', (msg: VerifyRequest) => {
