@@ -17,7 +17,7 @@ import type { AccessEntry } from './access.js';
 import { type ConsentEntry, type ConsentUse, checkConsent } from './consentRules.js';
 import { DsKeys, type Domain, Domains, readIndex, signStatement } from './dataspaceState.js';
 import { DISPUTE_RESOLVE_MS, type DisputeEntry } from './disputes.js';
-import { RECORD_PAGE, type RecordEntry, readRecord, subjectRecords } from './records.js';
+import { RECORD_PAGE, readRecord, subjectRecords } from './records.js';
 import { subjectView } from './views.js';
 
 const suite = getSuite('default');

@@ -30,7 +30,7 @@ import {
 import { freshRandom } from '../crypto/randomPool.js';
 import type { CryptoSuite } from '../crypto/suite.js';
 import type { ImportResultJson, RowErrorJson } from '../sdk/provider.js';
-import { fromHex, toHex } from '../util/bytes.js';
+import { toHex } from '../util/bytes.js';
 import { CredenceError, Codes, isCredenceError } from '../util/errors.js';
 import type { ChainPort, SignedTx } from './chainPort.js';
 import { type SubjectId, checkResidentId, enterpriseSubjectId, personSubjectId } from './identifiers.js';
@@ -38,7 +38,7 @@ import { type Record, addYearsMs, dateMs } from './record.js';
 import type { SchemaDefinition } from './schemas/catalog.js';
 import type { RecordValidator } from './validate.js';
 import type { SealInput, SealedBatch } from './recordSeal.js';
-import type { BatchVault, StagedItem } from './vault.js';
+import type { BatchVault } from './vault.js';
 
 export type Row = { [k: string]: JsonValue };
 

@@ -8,10 +8,10 @@
 // transaction), then finished (live) or dropped depending on what the chain did with the
 // transaction, so after a crash `pendingBatches()` says exactly what to reconcile.
 
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { type JsonValue, canonicalJsonBytes } from '../codec/canonicalJson.js';
 import type { CryptoSuite } from '../crypto/suite.js';
-import { fromHexStrict, toHex, utf8 } from '../util/bytes.js';
+import { fromHexStrict, utf8 } from '../util/bytes.js';
 import { CredenceError, Codes } from '../util/errors.js';
 import type { SubjectId } from './identifiers.js';
 import type { MerkleProof } from '../ledger/merkle.js';

@@ -14,7 +14,7 @@ import { computeKey } from '../contracts/compute.js';
 import { orgOfKey } from '../contracts/members.js';
 import { PrivacyCodes } from '../privacy/codes.js';
 import { PsiPool } from '../privacy/pool.js';
-import { decodeFrame, encodeFrame, FrameAssembler, type FrameKind, type PsiMode, PsiReceiver, PsiSender, type PsiResult, toFrames } from '../privacy/psi.js';
+import { decodeFrame, encodeFrame, FrameAssembler, type FrameKind, type PsiMode, PsiReceiver, PsiSender, toFrames } from '../privacy/psi.js';
 import { CredenceClient } from '../sdk/client.js';
 import { toHex } from '../util/bytes.js';
 import { CredenceError, Codes, isCredenceError } from '../util/errors.js';
