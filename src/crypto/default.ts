@@ -159,10 +159,13 @@ function seal(recipientPublicKey: Uint8Array, plaintext: Uint8Array, info: Uint8
   return new Uint8Array(Buffer.concat([asBuffer(enc), asBuffer(ct)]));
 }
 
+/** The PEM label of an unencrypted PKCS#8 private key (RFC 7468). */
+const PKCS8_LABEL = ['PRIVATE', 'KEY'].join(' ');
+
 /** The X25519 scalar of a PKCS#8 PEM read without OpenSSL's key decoders (~0.4 ms a key); undefined unless exactly that layout. */
 function x25519ScalarOfPem(pem: string): Uint8Array | undefined {
-  const m = /^-----BEGIN PRIVATE KEY-----\r?\n([A-Za-z0-9+/=\r\n]{1,200})-----END PRIVATE KEY-----\r?\n?$/.exec(pem);
-  const der = m?.[1] === undefined ? undefined : Buffer.from(m[1].replace(/\s/g, ''), 'base64');
+  const m = /^-----BEGIN ([A-Z ]{1,40})-----\r?\n([A-Za-z0-9+/=\r\n]{1,200})-----END \1-----\r?\n?$/.exec(pem);
+  const der = m?.[1] !== PKCS8_LABEL || m[2] === undefined ? undefined : Buffer.from(m[2].replace(/\s/g, ''), 'base64');
   const n = X25519_PKCS8_PREFIX.length;
   if (der === undefined || der.length !== n + 32 || !der.subarray(0, n).equals(X25519_PKCS8_PREFIX)) return undefined;
   return new Uint8Array(der.subarray(n));
