@@ -9,6 +9,7 @@
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { orgOfKey } from '../contracts/members.js';
+import { BatchCache } from '../contracts/records.js';
 import { join } from 'node:path';
 import { OutcomeRecorder, deliver } from '../dataspace/provide.js';
 import { ServedAccesses } from '../dataspace/served.js';
@@ -99,6 +100,7 @@ function minHeightOf(v: unknown): number {
 
 export function registerDeliveryRoutes(app: FastifyInstance, node: CredenceNode, ds: DataspaceServices | undefined): void {
   const log = node.log;
+  const batches = new BatchCache();
   const served = ds?.vault === undefined ? undefined : new ServedAccesses(join(node.config.dataDir, 'served.db'));
   if (served !== undefined) app.addHook('onClose', async () => served.close());
   const outcomes =
@@ -119,7 +121,16 @@ export function registerDeliveryRoutes(app: FastifyInstance, node: CredenceNode,
     if (node.chain.height() < minHeight)
       throw new CredenceError(Codes.UNAVAILABLE, `this provider's chain is at height ${node.chain.height()}, behind the access's ${minHeight}; retry shortly`);
     const now = Math.max(Date.now(), node.chain.head().header.time);
-    const deps = { suite: node.suite, signer: node.signer, read: node.chain.read, provider: node.config.orgId, now, height: node.chain.height(), served };
+    const deps = {
+      suite: node.suite,
+      signer: node.signer,
+      read: node.chain.read,
+      provider: node.config.orgId,
+      now,
+      height: node.chain.height(),
+      served,
+      batches,
+    };
     try {
       const d = await deliver(deps, vault, { accessId, consumer, consumerSealKey: sealKey });
       log.info('delivery served', { accessId, consumer });
@@ -148,6 +159,7 @@ export function registerDeliveryRoutes(app: FastifyInstance, node: CredenceNode,
       now: Math.max(Date.now(), node.chain.head().header.time),
       height: () => node.chain.height(),
       waitForHeight: (h: number) => waitForHeight(node, h),
+      batches,
       fetch: (url: string, id: string, sealKey: string, minHeight: number) =>
         requestDelivery(new CredenceClient({ url, suite: node.suite, signer: node.signer, timeoutMs: DELIVERY_TIMEOUT_MS }), id, sealKey, minHeight),
     };

@@ -17,8 +17,10 @@ import type { AccessEntry } from './access.js';
 import { type ConsentEntry, type ConsentUse, checkConsent } from './consentRules.js';
 import { DsKeys, type Domain, Domains, readIndex, signStatement } from './dataspaceState.js';
 import { DISPUTE_RESOLVE_MS, type DisputeEntry } from './disputes.js';
-import { RECORD_PAGE, readRecord, subjectRecords } from './records.js';
+import { BatchCache, RECORD_PAGE, readRecord, recordReader, subjectRecords } from './records.js';
 import { subjectView } from './views.js';
+import { readJson } from './members.js';
+import { batchIdOf, recordIdAt } from './recordBatch.js';
 
 const suite = getSuite('default');
 const DAY = 24 * 60 * 60 * 1000;
@@ -194,6 +196,35 @@ describe('records', () => {
       all,
     );
     assert.equal(subjectRecords(sim.read, SUBJECT, 5).length, 5);
+  });
+
+  it('a batch cache gives the same records, keeps no batch that is not anchored, and is bounded', async () => {
+    const sim = await network();
+    const cache = new BatchCache(2);
+    const { ids: courtIds } = await anchor(sim, [{ subject: SUBJECT }, { subject: COMPANY, negative: false }]);
+    const { ids: bankIds } = await anchorRecords(sim, bank1, 'bank', 'court-judgment', [{ subject: SUBJECT, negative: false }]);
+    const { ids: laterIds } = await anchor(sim, [{ subject: SUBJECT, negative: false }]);
+    const plain = subjectRecords(sim.read, SUBJECT, 100);
+    assert.deepEqual(subjectRecords(sim.read, SUBJECT, 100, { cache }), plain);
+    assert.deepEqual(subjectRecords(sim.read, SUBJECT, 100, { cache }), plain, 'from the cache (2 of the 3 batches)');
+    assert.deepEqual(
+      subjectRecords(sim.read, SUBJECT, 100, { cache, provider: 'court' }).map((r) => r.id),
+      [courtIds[0], laterIds[0]],
+    );
+    assert.deepEqual(
+      subjectRecords(sim.read, SUBJECT, 100, { cache, provider: 'bank' }).map((r) => r.id),
+      bankIds,
+    );
+    assert.equal(cache.size, 2);
+    // A batch read before it is anchored is not remembered as missing.
+    const nonce = '0b'.repeat(16);
+    const early = recordIdAt(batchIdOf(suite.hash, 'court', nonce), 0);
+    assert.equal(recordReader((k) => readJson(sim.read, k), cache)(early), undefined);
+    await anchorRecords(sim, court, 'court', 'court-judgment', [{ subject: COMPANY, negative: false }], nonce);
+    assert.equal(recordReader((k) => readJson(sim.read, k), cache)(early)?.subject, COMPANY);
+    // Exceptions are read each time: a later mark shows through a cached batch.
+    await anchor(sim, [{ subject: SUBJECT, negative: false, revokes: laterIds[0] as string }]);
+    assert.equal(subjectRecords(sim.read, SUBJECT, 100, { cache }).find((r) => r.id === laterIds[0])?.status, 'revoked');
   });
 
   it('a new version supersedes the provider’s own active record only', async () => {

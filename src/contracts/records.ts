@@ -174,16 +174,61 @@ function loadBatch(get: JsonGet, id: string): BatchView | undefined {
 }
 
 /**
- * Reads records by id, keeping each batch it has read: use one per request, so a list of
- * records from a few batches parses each batch once.
+ * Parsed batches kept across requests by a reader of committed state: a batch's entries are
+ * written once, by its anchor, and never change, so a batch read once need not be parsed
+ * again. Only batches that exist are kept; at most `max`, the least recently used go first.
+ * Never fill one from a transaction's view (its writes may be rolled back).
  */
-export function recordReader(get: JsonGet): (id: string) => RecordEntry | undefined {
+export class BatchCache {
+  private readonly views = new Map<string, BatchView>();
+
+  constructor(private readonly max = 512) {}
+
+  get size(): number {
+    return this.views.size;
+  }
+
+  get(id: string): BatchView | undefined {
+    const v = this.views.get(id);
+    if (v !== undefined) {
+      this.views.delete(id);
+      this.views.set(id, v);
+    }
+    return v;
+  }
+
+  set(id: string, v: BatchView): void {
+    if (!this.views.has(id) && this.views.size >= this.max) this.views.delete(this.views.keys().next().value as string);
+    this.views.set(id, v);
+  }
+}
+
+/**
+ * Reads records by id, keeping each batch it has read: use one per request, so a list of
+ * records from a few batches parses each batch once (with `cache`, once per process).
+ */
+export function recordReader(get: JsonGet, cache?: BatchCache): (id: string) => RecordEntry | undefined {
+  return recordReaderOf(get, batchReader(get, cache));
+}
+
+type BatchOf = (id: string) => BatchView | undefined;
+
+function batchReader(get: JsonGet, cache: BatchCache | undefined): BatchOf {
   const batches = new Map<string, BatchView | undefined>();
+  return (id) => {
+    if (batches.has(id)) return batches.get(id);
+    const b = cache?.get(id) ?? loadBatch(get, id);
+    if (b !== undefined) cache?.set(id, b);
+    batches.set(id, b);
+    return b;
+  };
+}
+
+function recordReaderOf(get: JsonGet, batchOf: BatchOf): (id: string) => RecordEntry | undefined {
   return (id) => {
     const at = splitRecordId(id);
     if (at === undefined) return undefined;
-    if (!batches.has(at.batch)) batches.set(at.batch, loadBatch(get, at.batch));
-    const b = batches.get(at.batch);
+    const b = batchOf(at.batch);
     if (b === undefined || at.index >= b.entry.count) return undefined;
     return b.record(at.index, get(DsKeys.record(id)) as RecordException | undefined);
   };
@@ -211,12 +256,17 @@ function recordGroups(get: JsonGet, subject: string): RecordGroup[] {
   return [...out, ...head.tail];
 }
 
-/** The records about a subject, oldest first, at most `limit`. */
-export function subjectRecords(read: StateReader, subject: string, limit: number): RecordEntry[] {
+/**
+ * The records about a subject, oldest first, at most `limit`; with `provider`, only that
+ * provider's. `cache` only where `read` is committed state.
+ */
+export function subjectRecords(read: StateReader, subject: string, limit: number, o: { cache?: BatchCache; provider?: string } = {}): RecordEntry[] {
   const get = jsonGet(read);
-  const recordAt = recordReader(get);
+  const batchOf = batchReader(get, o.cache);
+  const recordAt = recordReaderOf(get, batchOf);
   const out: RecordEntry[] = [];
   for (const [batch, start, count] of recordGroups(get, subject)) {
+    if (o.provider !== undefined && batchOf(batch)?.entry.provider !== o.provider) continue;
     for (let i = start; i < start + count && out.length < limit; i++) {
       const r = recordAt(recordIdAt(batch, i));
       if (r !== undefined) out.push(r);

@@ -53,4 +53,15 @@ describe('default suite known answers', () => {
     assert.equal(r.publicKey.length, 32);
     assert.equal(defaultSuite.seal(r.publicKey, utf8('abc')).length, 32 + 3 + 16);
   });
+
+  it("a sealing key's public PEM and raw key are OpenSSL's, and it opens what is sealed to it", () => {
+    for (let i = 0; i < 20; i++) {
+      const r = defaultSuite.generateSealingKey();
+      const pub = crypto.createPublicKey(r.publicKeyPem);
+      assert.equal(pub.export({ format: 'pem', type: 'spki' }).toString(), r.publicKeyPem);
+      assert.deepEqual(new Uint8Array(pub.export({ format: 'der', type: 'spki' }).subarray(12)), r.publicKey);
+      assert.deepEqual(crypto.createPublicKey(r.privateKeyPem).export({ format: 'pem', type: 'spki' }).toString(), r.publicKeyPem);
+      assert.deepEqual(defaultSuite.open(r.privateKeyPem, defaultSuite.seal(r.publicKey, utf8('abc'))), utf8('abc'));
+    }
+  });
 });

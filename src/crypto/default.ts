@@ -4,7 +4,7 @@
 
 import crypto from 'node:crypto';
 import { assert, CredenceError, Codes } from '../util/errors.js';
-import { AEAD_AES_256_GCM, HPKE_X25519_ENC_BYTES, openBase, sealBase } from './hpke.js';
+import { AEAD_AES_256_GCM, HPKE_X25519_ENC_BYTES, openBase, rawPublicOf, sealBase } from './hpke.js';
 import { freshRandom } from './randomPool.js';
 import {
   asBuffer,
@@ -142,14 +142,14 @@ const GENERATED_KEYS_MAX = 256;
 
 function generateSealingKey(): GeneratedKey {
   const { privateKey, publicKey } = crypto.generateKeyPairSync('x25519');
-  const raw = rawFromSpki(publicKey, X25519_SPKI_PREFIX, HPKE_X25519_ENC_BYTES);
-  assert(raw !== undefined, 'X25519 SPKI layout');
+  const raw = rawPublicOf(publicKey);
   const privateKeyPem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
   if (generatedKeys.size >= GENERATED_KEYS_MAX) generatedKeys.delete(generatedKeys.keys().next().value as string);
   generatedKeys.set(privateKeyPem, privateKey);
   return {
     privateKeyPem,
-    publicKeyPem: publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+    // Built from the raw key: OpenSSL's SPKI export costs ~60 us; the PEM is the same text.
+    publicKeyPem: `-----BEGIN PUBLIC KEY-----\n${Buffer.concat([X25519_SPKI_PREFIX, raw]).toString('base64')}\n-----END PUBLIC KEY-----\n`,
     publicKey: raw,
   };
 }

@@ -91,9 +91,12 @@ function x25519Public(pk: Uint8Array): crypto.KeyObject {
   return crypto.createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: asBuffer(pk).toString('base64url') }, format: 'jwk' });
 }
 
-function rawPublicOf(key: crypto.KeyObject): Uint8Array {
-  const der = crypto.createPublicKey(key).export({ format: 'der', type: 'spki' });
-  return new Uint8Array(der.subarray(X25519_SPKI_PREFIX.length));
+/** As JWK too: exporting SPKI DER costs ~25x more (~130 us a key here). */
+export function rawPublicOf(key: crypto.KeyObject): Uint8Array {
+  const x = (key.type === 'private' ? crypto.createPublicKey(key) : key).export({ format: 'jwk' }).x;
+  const raw = typeof x === 'string' ? Buffer.from(x, 'base64url') : undefined;
+  if (raw?.length !== NPK) throw new CredenceError(Codes.BAD_KEY, 'not an X25519 key');
+  return new Uint8Array(raw);
 }
 
 /** Raw X25519 public key for a raw private scalar. */

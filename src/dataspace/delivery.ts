@@ -12,7 +12,7 @@ import { isRevoked } from '../contracts/consentRules.js';
 import { readConsent } from '../contracts/consents.js';
 import { type DisputeEntry, readDispute } from '../contracts/disputes.js';
 import { orgOfKey } from '../contracts/members.js';
-import { type RecordEntry, recordReader, subjectRecords } from '../contracts/records.js';
+import { type BatchCache, type RecordEntry, recordReader, subjectRecords } from '../contracts/records.js';
 import { readJson } from '../contracts/members.js';
 import type { CryptoSuite, Signer } from '../crypto/suite.js';
 import type { StateReader } from '../execution/runtime.js';
@@ -53,7 +53,7 @@ function refuse(code: string, message: string): never {
  */
 export function authorizedRecords(
   read: StateReader,
-  o: { accessId: string; provider: string; consumer: string; now: number; height: number },
+  o: { accessId: string; provider: string; consumer: string; now: number; height: number; batches?: BatchCache },
 ): { access: AccessEntry; records: RecordEntry[] } {
   const access = readAccess(read, o.accessId);
   if (access === undefined) refuse('NOT_AUTHORIZED', 'no such access on chain');
@@ -63,9 +63,10 @@ export function authorizedRecords(
   const consent = readConsent(read, access.consentId);
   if (consent === undefined || isRevoked(consent, o.height)) refuse('NOT_AUTHORIZED', 'the consent has been revoked');
   if (o.now >= consent.expiresAt) refuse('NOT_AUTHORIZED', 'the consent has expired');
-  const records = subjectRecords(read, access.subject, DELIVERY_RECORDS_MAX).filter(
-    (r) => r.provider === o.provider && isCurrent(r, o.now) && access.categories.includes(r.category),
-  );
+  const records = subjectRecords(read, access.subject, DELIVERY_RECORDS_MAX, {
+    provider: o.provider,
+    ...(o.batches === undefined ? {} : { cache: o.batches }),
+  }).filter((r) => r.provider === o.provider && isCurrent(r, o.now) && access.categories.includes(r.category));
   return { access, records };
 }
 
@@ -74,8 +75,8 @@ export function isCurrent(r: RecordEntry, now: number): boolean {
   return r.status === 'active' && (r.expiresAt === undefined || now < r.expiresAt);
 }
 
-function envelopeDigest(suite: CryptoSuite, accessId: string, provider: string, sealed: string): Uint8Array {
-  return suite.hash(canonicalJsonBytes({ domain: 'credence/delivery/v1', accessId, provider, sealed: toHex(suite.hash(fromHex(sealed))) }));
+function envelopeDigest(suite: CryptoSuite, accessId: string, provider: string, sealed: Uint8Array): Uint8Array {
+  return suite.hash(canonicalJsonBytes({ domain: 'credence/delivery/v1', accessId, provider, sealed: toHex(suite.hash(sealed)) }));
 }
 
 export async function sealDelivery(
@@ -83,10 +84,10 @@ export async function sealDelivery(
   signer: Signer,
   o: { accessId: string; provider: string; consumerSealKey: Uint8Array; items: readonly DeliveryItem[]; height?: number },
 ): Promise<Delivery> {
-  const sealed = toHex(suite.seal(o.consumerSealKey, canonicalJsonBytes(o.items), INFO, utf8(o.accessId)));
+  const sealed = suite.seal(o.consumerSealKey, canonicalJsonBytes(o.items), INFO, utf8(o.accessId));
   const signature = toHex(await signer.sign(envelopeDigest(suite, o.accessId, o.provider, sealed)));
   const hint = o.height === undefined ? {} : { height: o.height };
-  return { accessId: o.accessId, provider: o.provider, signer: toHex(signer.publicKey), sealed, signature, ...hint };
+  return { accessId: o.accessId, provider: o.provider, signer: toHex(signer.publicKey), sealed: toHex(sealed), signature, ...hint };
 }
 
 function forged(message: string): never {
@@ -116,20 +117,22 @@ function verifyItem(suite: CryptoSuite, read: StateReader, recordAt: RecordAt, d
 }
 
 /** Check and open a delivery as the consumer; throws FORGED_DELIVERY on any mismatch. */
-export function openDelivery(suite: CryptoSuite, read: StateReader, sealPrivateKeyPem: string, d: Delivery): VerifiedItem[] {
+export function openDelivery(suite: CryptoSuite, read: StateReader, sealPrivateKeyPem: string, d: Delivery, batches?: BatchCache): VerifiedItem[] {
   const access = readAccess(read, d.accessId);
   if (access === undefined) forged('the delivery names an access that is not on chain');
   if (orgOfKey(read, d.signer)?.id !== d.provider) forged('the delivery is not signed by a key of the provider');
   const sig = fromHexStrict(d.signature);
-  if (sig === undefined || !suite.verify(fromHex(d.signer), envelopeDigest(suite, d.accessId, d.provider, d.sealed), sig))
+  const sealed = typeof d.sealed === 'string' ? fromHexStrict(d.sealed) : undefined;
+  if (sealed === undefined) forged('the sealed records are not hex');
+  if (sig === undefined || !suite.verify(fromHex(d.signer), envelopeDigest(suite, d.accessId, d.provider, sealed), sig))
     forged("the provider's signature does not verify");
   let items: DeliveryItem[];
   try {
-    items = JSON.parse(Buffer.from(suite.open(sealPrivateKeyPem, fromHex(d.sealed), INFO, utf8(d.accessId))).toString('utf8')) as DeliveryItem[];
+    items = JSON.parse(Buffer.from(suite.open(sealPrivateKeyPem, sealed, INFO, utf8(d.accessId))).toString('utf8')) as DeliveryItem[];
   } catch {
     forged('the sealed records do not open with this key');
   }
   if (!Array.isArray(items) || items.length > DELIVERY_RECORDS_MAX) forged('the sealed content is not a list of records');
-  const recordAt = recordReader((k) => readJson(read, k));
+  const recordAt = recordReader((k) => readJson(read, k), batches);
   return items.map((item) => verifyItem(suite, read, recordAt, d, access, item));
 }

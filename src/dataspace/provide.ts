@@ -8,6 +8,7 @@ import type { StateReader } from '../execution/runtime.js';
 import { bytesEqual, fromHex, toHex } from '../util/bytes.js';
 import { CredenceError } from '../util/errors.js';
 import { readAccess } from '../contracts/access.js';
+import type { BatchCache } from '../contracts/records.js';
 import { OUTCOMES_MAX, OUTCOMES_PER_TX_MAX, readOutcomes } from '../contracts/deliveries.js';
 import type { ChainPort } from './chainPort.js';
 import { type Delivery, type DeliveryItem, authorizedRecords, sealDelivery } from './delivery.js';
@@ -51,12 +52,19 @@ function item(suite: CryptoSuite, source: DeliverySource, id: string, root: stri
 }
 
 export async function deliver(
-  o: { suite: CryptoSuite; signer: Signer; read: StateReader; provider: string; now: number; height: number; served: ServedLog },
+  o: { suite: CryptoSuite; signer: Signer; read: StateReader; provider: string; now: number; height: number; served: ServedLog; batches?: BatchCache },
   source: DeliverySource,
   req: DeliveryRequest,
 ): Promise<{ envelope: Delivery; items: number }> {
   // A delivery now comes after the head block: a revocation in the head block already counts.
-  const at = { accessId: req.accessId, provider: o.provider, consumer: req.consumer, now: o.now, height: o.height + 1 };
+  const at = {
+    accessId: req.accessId,
+    provider: o.provider,
+    consumer: req.consumer,
+    now: o.now,
+    height: o.height + 1,
+    ...(o.batches === undefined ? {} : { batches: o.batches }),
+  };
   const { access, records } = authorizedRecords(o.read, at);
   // The chain's record of an earlier delivery guards replays even if the local log was lost.
   if (readOutcomes(o.read, access.id, o.provider).some((x) => x.outcome === 'delivered'))

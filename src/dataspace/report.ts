@@ -8,7 +8,7 @@
 
 import { type AccessEntry, readAccess } from '../contracts/access.js';
 import { isOverdue } from '../contracts/disputes.js';
-import { type RecordEntry, subjectRecords } from '../contracts/records.js';
+import { type BatchCache, type RecordEntry, subjectRecords } from '../contracts/records.js';
 import type { CryptoSuite } from '../crypto/suite.js';
 import type { StateReader } from '../execution/runtime.js';
 import type { CreditReport, DeliveryEnvelope, ProviderEndpoints, ProviderOutcome, ReportRecord } from '../sdk/report.js';
@@ -30,6 +30,8 @@ export interface ReportContext {
   /** Wait (bounded) until the local chain reaches `height`, so records a provider saw are known here. */
   waitForHeight(height: number): Promise<void>;
   readonly fetch: DeliveryFetcher;
+  /** Batches parsed once per node (`read` is committed state). */
+  readonly batches?: BatchCache;
 }
 
 function grantedAccess(read: StateReader, accessId: string, consumer: string, now: number): AccessEntry {
@@ -42,9 +44,9 @@ function grantedAccess(read: StateReader, accessId: string, consumer: string, no
 }
 
 /** The records the chain says this access covers, by provider. */
-export function expectedRecords(read: StateReader, access: AccessEntry, now: number): Map<string, RecordEntry[]> {
+export function expectedRecords(read: StateReader, access: AccessEntry, now: number, batches?: BatchCache): Map<string, RecordEntry[]> {
   const byProvider = new Map<string, RecordEntry[]>();
-  for (const r of subjectRecords(read, access.subject, DELIVERY_RECORDS_MAX)) {
+  for (const r of subjectRecords(read, access.subject, DELIVERY_RECORDS_MAX, batches === undefined ? {} : { cache: batches })) {
     if (!isCurrent(r, now) || !access.categories.includes(r.category)) continue;
     byProvider.set(r.provider, [...(byProvider.get(r.provider) ?? []), r]);
   }
@@ -106,7 +108,7 @@ async function fromProvider(
     const d = await ctx.fetch(url, access.id, toHex(key.publicKey), ctx.height());
     if (d.provider !== provider) throw new CredenceError('FORGED_DELIVERY', `the node at this URL delivered as ${String(d.provider).slice(0, 32)}`);
     if (typeof d.height === 'number' && d.height > ctx.height()) await ctx.waitForHeight(d.height);
-    const items = openDelivery(ctx.suite, ctx.read, key.privateKeyPem, d);
+    const items = openDelivery(ctx.suite, ctx.read, key.privateKeyPem, d, ctx.batches);
     return { outcome: { provider, url, status: 'ok', expected, delivered: items.length }, items };
   } catch (e) {
     return { outcome: failure(provider, url, expected, e), items: [] };
@@ -116,7 +118,7 @@ async function fromProvider(
 export async function assembleReport(ctx: ReportContext, accessId: string, endpoints: ProviderEndpoints, subject?: string): Promise<CreditReport> {
   const access = grantedAccess(ctx.read, accessId, ctx.consumer, ctx.now);
   if (subject !== undefined && subject !== access.subject) throw new CredenceError('NOT_AUTHORIZED', 'the access is about another subject');
-  const expected = expectedRecords(ctx.read, access, ctx.now);
+  const expected = expectedRecords(ctx.read, access, ctx.now, ctx.batches);
   const results = await Promise.all([...expected].map(([provider, recs]) => fromProvider(ctx, access, provider, endpoints[provider], recs.length)));
   const verified = results.flatMap((r) => r.items).filter((v) => isCurrent(v.anchor, ctx.now));
   const delivered = new Set(verified.map((v) => v.record.id));
