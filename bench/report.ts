@@ -95,6 +95,19 @@ async function prepareSubject(dir: string, byOrg: Map<string, CredenceClient>, u
   return g.consentId;
 }
 
+/**
+ * Import the synthetic sources and prepare SME 0 (it has records at all five providers: tax,
+ * zj-credit, js-credit, bank-a, court). The generated data is not kept: the benchmark client
+ * then holds only what the reports need, so its own collections stay short.
+ */
+async function prepareData(dir: string, smes: number, byOrg: Map<string, CredenceClient>, urls: ProviderEndpoints) {
+  const data = new SyntheticData({ smes, persons: Math.ceil(smes / 3), years: 4 });
+  say(`importing ${data.smes.length} SMEs and ${data.persons.length} persons, 4 years of records`);
+  const imported = await importSources(byOrg, data);
+  const uscc = data.smes[0] as string;
+  return { imported, subject: enterpriseSubjectId(uscc), consentId: await prepareSubject(dir, byOrg, urls, uscc) };
+}
+
 function checkReport(r: CreditReport): void {
   const ok = r.providers.filter((p) => p.status === 'ok').length;
   if (!r.complete || ok !== 5) {
@@ -168,12 +181,7 @@ export async function runReportBench(o: ReportBenchOptions): Promise<Record<stri
       rest,
       BUILTIN_SCHEMAS.map((s) => s.id),
     );
-    const data = new SyntheticData({ smes: o.smes, persons: Math.ceil(o.smes / 3), years: 4 });
-    say(`importing ${data.smes.length} SMEs and ${data.persons.length} persons, 4 years of records`);
-    const imported = await importSources(byOrg, data);
-    // SME 0 has records at all five providers (tax, zj-credit, js-credit, bank-a, court).
-    const subject = enterpriseSubjectId(data.smes[0] as string);
-    const consentId = await prepareSubject(dir, byOrg, urls, data.smes[0] as string);
+    const { imported, subject, consentId } = await prepareData(dir, o.smes, byOrg, urls);
     const bank = byOrg.get(CONSUMER) as CredenceClient;
     const samples: Sample[] = [];
     const total = o.warmup + o.reports;

@@ -214,10 +214,13 @@ describe('delivery and credit reports on real nodes', () => {
     await net.start(3);
     await assert.rejects(requestDelivery(at(1, 3), accessId, sealKey(), height), isCode('ACCESS_REPLAYED'));
     // Outcomes are recorded in the background: wait (bounded) until all three are on chain.
-    const outcomes = await eventually(async () => {
-      const mine = (await me.view()).deliveries.filter((d) => d.accessId === accessId);
-      return mine.length >= 3 ? mine : undefined;
-    });
+    const outcomes = await eventually(
+      async () => {
+        const mine = (await me.view()).deliveries.filter((d) => d.accessId === accessId);
+        return mine.length >= 3 ? mine : undefined;
+      },
+      at(1, 2),
+    );
     assert.deepEqual(outcomes.map((d) => [d.provider, d.requester, d.outcome, d.code ?? d.records]).sort(), [
       ['org3', 'org2', 'delivered', 1],
       ['org4', 'org2', 'delivered', 1],
@@ -236,13 +239,21 @@ describe('delivery and credit reports on real nodes', () => {
   });
 });
 
-/** Poll `f` until it returns a value (at most 15 s). */
-async function eventually<T>(f: () => Promise<T | undefined>): Promise<T> {
-  const until = Date.now() + 15_000;
+/**
+ * Poll `f` until it returns a value. Bounded by the chain's progress rather than the clock
+ * alone: it gives up once `chain`'s node has committed no block for 15 s (on a loaded machine
+ * the wait stretches while blocks still commit), and after 120 s in any case.
+ */
+async function eventually<T>(f: () => Promise<T | undefined>, chain: CredenceClient): Promise<T> {
+  const start = Date.now();
+  let height = -1;
+  let movedAt = start;
   for (;;) {
     const v = await f();
     if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error('condition not reached within 15 s');
+    const h = (await chain.info()).height;
+    if (h !== height) [height, movedAt] = [h, Date.now()];
+    if (Date.now() - movedAt > 15_000 || Date.now() - start > 120_000) throw new Error(`condition not reached (chain at height ${height})`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }

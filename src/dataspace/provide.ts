@@ -86,8 +86,18 @@ export async function deliver(
   }
 }
 
-/** How long a provider gathers delivery outcomes before recording them in one transaction. */
+/** How long a provider gathers delivery outcomes before recording them in one transaction, at most. */
 export const OUTCOME_FLUSH_MS = 1000;
+
+/**
+ * Time until the next flush: flushes fall on whole multiples of OUTCOME_FLUSH_MS of the wall
+ * clock, so providers (clocks kept in step) send their outcome transactions at the same
+ * moments and they share a block, instead of each provider's landing in a block of its own.
+ */
+export function untilFlush(now: number): number {
+  return OUTCOME_FLUSH_MS - (now % OUTCOME_FLUSH_MS);
+}
+
 const OUTCOMES_BUFFERED_MAX = 4096;
 
 type Outcome =
@@ -96,7 +106,8 @@ type Outcome =
 
 /**
  * Records on chain what became of delivery requests (`deliveries.recordMany`), in the
- * background: gathered for OUTCOME_FLUSH_MS, then one transaction per OUTCOMES_PER_TX_MAX, so
+ * background: gathered until the next flush (at most OUTCOME_FLUSH_MS, on the wall clock's
+ * multiples of it), then one transaction per OUTCOMES_PER_TX_MAX, so
  * the subject sees which providers served an access and which refused without a transaction
  * per delivery. Only for accesses on chain, and at most OUTCOMES_MAX per access (committed,
  * buffered and in flight together), so a consumer repeating refused requests cannot make the
@@ -124,7 +135,7 @@ export class OutcomeRecorder {
         ? { accessId, requester, outcome: 'delivered', records: outcome.delivered }
         : { accessId, requester, outcome: 'refused', code: outcome.refused },
     );
-    this.timer ??= setTimeout(() => this.flush(), OUTCOME_FLUSH_MS);
+    this.timer ??= setTimeout(() => this.flush(), untilFlush(Date.now()));
     this.timer.unref();
   }
 
