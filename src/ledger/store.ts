@@ -12,12 +12,9 @@ import { CredenceError, Codes, assert } from '../util/errors.js';
 import { WAL_FALLBACK_PAGES, WalCheckpointer } from './checkpointer.js';
 import { IdFilter } from './idFilter.js';
 import { StateTree } from './stateTree.js';
+import { type StagedIndex, TxIndex, type TxLocation } from './txIndex.js';
 
-export interface TxLocation {
-  readonly height: number;
-  readonly index: number;
-  readonly code: string;
-}
+export type { TxLocation } from './txIndex.js';
 
 export interface StoredHead {
   readonly header: BlockHeader;
@@ -45,11 +42,11 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS blocks (
   height INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE, header BLOB NOT NULL, body BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS results (height INTEGER PRIMARY KEY, body BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS txs (id BLOB PRIMARY KEY, height INTEGER NOT NULL, idx INTEGER NOT NULL, code TEXT NOT NULL) WITHOUT ROWID;
 `;
 
 export class ChainStore {
   readonly state: StateTree;
+  private readonly index: TxIndex;
   private headCache: StoredHead | undefined;
   private readonly stmts;
   private readonly ids = new IdFilter();
@@ -61,22 +58,18 @@ export class ChainStore {
   ) {
     db.exec(SCHEMA);
     this.state = StateTree.open(db, hash);
+    this.index = TxIndex.open(db);
     this.stmts = {
       insertBlock: db.prepare('INSERT INTO blocks (height, hash, header, body) VALUES (?, ?, ?, ?)'),
       insertResults: db.prepare('INSERT INTO results (height, body) VALUES (?, ?)'),
-      insertTx: db.prepare('INSERT INTO txs (id, height, idx, code) VALUES (?, ?, ?, ?)'),
       lastBlock: db.prepare('SELECT header, hash FROM blocks ORDER BY height DESC LIMIT 1'),
       headerAt: db.prepare('SELECT header FROM blocks WHERE height = ?').pluck(),
       hashAt: db.prepare('SELECT hash FROM blocks WHERE height = ?').pluck(),
       bodyAt: db.prepare('SELECT body FROM blocks WHERE height = ?').pluck(),
       heightOfHash: db.prepare('SELECT height FROM blocks WHERE hash = ?').pluck(),
       resultsAt: db.prepare('SELECT body FROM results WHERE height = ?').pluck(),
-      tx: db.prepare('SELECT height, idx, code FROM txs WHERE id = ?'),
-      hasTx: db.prepare('SELECT 1 FROM txs WHERE id = ?').pluck(),
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
       setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
-      allIds: db.prepare('SELECT id FROM txs').pluck(),
-      countIds: db.prepare('SELECT COUNT(*) FROM txs').pluck(),
     };
     this.headCache = this.readHead();
     this.rebuildIdFilter();
@@ -169,19 +162,17 @@ export class ChainStore {
   }
 
   tx(id: Uint8Array): TxLocation | undefined {
-    const row = this.stmts.tx.get(id) as { height: number; idx: number; code: string } | undefined;
-    return row === undefined ? undefined : { height: row.height, index: row.idx, code: row.code };
+    return this.index.get(id);
   }
 
   /** Is this transaction id committed? The Bloom filter answers most "no"s without SQLite. */
   hasTx(id: Uint8Array): boolean {
-    return this.ids.mightHave(id) && this.stmts.hasTx.get(id) !== undefined;
+    return this.ids.mightHave(id) && this.index.has(id);
   }
 
   private rebuildIdFilter(): void {
-    const n = this.stmts.countIds.get() as number;
-    this.ids.reset(Math.max(1 << 20, n * 2));
-    for (const id of this.stmts.allIds.iterate() as Iterable<Uint8Array>) this.ids.add(id);
+    this.ids.reset(Math.max(1 << 20, this.index.count() * 2));
+    for (const id of this.index.allIds()) this.ids.add(id);
   }
 
   /**
@@ -191,6 +182,7 @@ export class ChainStore {
    */
   commitBlock(c: BlockCommit): StoredHead {
     let head: StoredHead | undefined;
+    let staged: StagedIndex | undefined;
     const run = this.db.transaction(() => {
       const stateRoot = this.state.applyWrites(c.writes);
       const header = c.makeHeader(stateRoot);
@@ -206,10 +198,7 @@ export class ChainStore {
       }
       this.stmts.insertBlock.run(header.height, hash, encodeHeader(header), encodeBlock({ header, txs: c.txs }));
       this.stmts.insertResults.run(header.height, encodeResultList(c.results));
-      c.txIds.forEach((id, i) => {
-        // A replayed id stays in its block with its refusal code; the index keeps the first.
-        if (c.codes[i] !== REPLAYED_CODE) this.stmts.insertTx.run(id, header.height, i, c.codes[i]);
-      });
+      staged = this.index.stage(header.height, indexEntries(header.height, c));
       head = { header, hash };
     });
     try {
@@ -218,7 +207,8 @@ export class ChainStore {
       this.state.reload();
       throw e;
     }
-    assert(head !== undefined, 'commit produced a head');
+    assert(head !== undefined && staged !== undefined, 'commit produced a head');
+    this.index.commit(staged);
     this.headCache = head;
     c.txIds.forEach((id, i) => {
       if (c.codes[i] !== REPLAYED_CODE) this.ids.add(id);
@@ -226,6 +216,16 @@ export class ChainStore {
     if (this.ids.full) this.rebuildIdFilter();
     return head;
   }
+}
+
+/** A block's index entries: a replayed id stays in its block with its refusal code; the index keeps the first. */
+function indexEntries(height: number, c: BlockCommit) {
+  const out = [];
+  for (let i = 0; i < c.txIds.length; i++) {
+    const code = c.codes[i] ?? 'OK';
+    if (code !== REPLAYED_CODE) out.push({ id: c.txIds[i] as Uint8Array, height, index: i, code });
+  }
+  return out;
 }
 
 function encodeResultList(results: readonly Uint8Array[]): Uint8Array {
