@@ -1,5 +1,5 @@
 // SoloOrderer with an injected clock: an open block is cut only once cutTimeoutMs has passed on
-// that clock, blocks reach a slow consumer one at a time and in order, block time never goes
+// that clock (or idleCutMs, when the consumer is idle; right after it finishes when busy), blocks reach a slow consumer one at a time and in order, block time never goes
 // back with the clock, POOL_FULL bounds the queue, and a failed consumer stops ordering.
 
 import assert from 'node:assert/strict';
@@ -33,7 +33,7 @@ describe('SoloOrderer', () => {
     let clock = 1_000_000;
     const params: OrderingParams = { blockTxMax: 100, blockBytesMax: 1 << 20, cutTimeoutMs: 20 };
     const got: ProposedBlock[] = [];
-    const o = new SoloOrderer({ params, state: { nextHeight: 3, lastTime: 0 }, now: () => clock });
+    const o = new SoloOrderer({ params, state: { nextHeight: 3, lastTime: 0 }, now: () => clock, idleCutMs: 20 });
     await o.start((b) => {
       got.push(b);
     });
@@ -58,6 +58,40 @@ describe('SoloOrderer', () => {
       await sleep(30);
       assert.equal(got.length, 1, 'one cut per open block');
     } finally {
+      await o.stop();
+    }
+  });
+
+  it('cuts idleCutMs after the first transaction when the consumer is idle, and right after the consumer finishes when it is busy', async () => {
+    let clock = 2_000_000;
+    const params: OrderingParams = { blockTxMax: 100, blockBytesMax: 1 << 20, cutTimeoutMs: 10_000 };
+    const got: ProposedBlock[] = [];
+    let release: () => void = () => {};
+    const o = new SoloOrderer({ params, state: { nextHeight: 1, lastTime: 0 }, now: () => clock, idleCutMs: 5 });
+    await o.start(async (b) => {
+      got.push(b);
+      if (b.height === 1) await new Promise<void>((r) => (release = r));
+    });
+    try {
+      await o.submit(txs(2));
+      clock += 4;
+      await sleep(20);
+      assert.equal(got.length, 0, 'not cut before idleCutMs on the injected clock');
+      clock += 1;
+      await until(() => got.length === 1, 'the idle cut');
+      assert.equal(got[0]?.txs.length, 2);
+      // The consumer is busy with block 1: block 2 stays open, however long, below cutTimeoutMs.
+      await o.submit(txs(3));
+      clock += 500;
+      await sleep(30);
+      await o.submit(txs(1));
+      await sleep(20);
+      assert.equal(got.length, 1, 'no cut while the consumer is busy');
+      release();
+      await until(() => got.length === 2, 'the cut after the consumer finished');
+      assert.equal(got[1]?.txs.length, 4, 'the block holds what arrived during the busy time');
+    } finally {
+      release();
       await o.stop();
     }
   });
