@@ -74,13 +74,16 @@ export class SoloOrderer implements Orderer {
     const since = this.cutter.openSince;
     if (this.idleTimer !== undefined || since === undefined || this.busy() || this.consumer === undefined) return;
     const wait = Math.max(0, since + this.idleCutMs - this.now());
-    this.idleTimer = setTimeout(() => {
-      this.idleTimer = undefined;
-      const open = this.cutter.openSince;
-      if (this.busy() || open === undefined) return;
-      if (this.now() - open < this.idleCutMs) this.scheduleIdleCut();
-      else this.append({ kind: 'cut', time: this.logTime(), height: this.cutter.nextHeight });
-    }, Math.max(1, wait));
+    this.idleTimer = setTimeout(
+      () => {
+        this.idleTimer = undefined;
+        const open = this.cutter.openSince;
+        if (this.busy() || open === undefined) return;
+        if (this.now() - open < this.idleCutMs) this.scheduleIdleCut();
+        else this.append({ kind: 'cut', time: this.logTime(), height: this.cutter.nextHeight });
+      },
+      Math.max(1, wait),
+    );
     this.idleTimer.unref();
   }
 
