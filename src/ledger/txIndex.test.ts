@@ -57,7 +57,9 @@ describe('TxIndex', () => {
           const absent = Array.from({ length: 5 }, () => new Uint8Array(randomBytes(32)));
           blocks.forEach((b, h) => {
             commit(db, index, h, b);
-            b.ids.forEach((id, i) => model.set(key(id), { height: h, index: i, code: b.codes[i] ?? 'OK' }));
+            b.ids.forEach((id, i) => {
+              model.set(key(id), { height: h, index: i, code: b.codes[i] ?? 'OK' });
+            });
             if (reopenAt[h] === true) {
               db.close();
               db = openDb(path);
