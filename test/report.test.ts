@@ -165,7 +165,7 @@ describe('delivery and credit reports on real nodes', () => {
     for (const e of errors) for (const secret of [RESIDENT_ID, CASE_NO, subject]) assert.ok(!e.includes(secret), `an error names ${secret.slice(0, 8)}…`);
   });
 
-  it('a tampered delivery is detected by the consumer and its records are left out', async () => {
+  it('a tampered delivery is detected by the consumer, its records are left out, and the subject sees it refused on chain', async () => {
     const { accessId } = await grantedAccess();
     const proxy = await tamperingProxy(url(2));
     try {
@@ -180,6 +180,18 @@ describe('delivery and credit reports on real nodes', () => {
       );
       assert.deepEqual(report.missing, [courtRecord]);
       assert.ok(proxy.tampered() > 0);
+      // The consumer put the forged delivery on chain: the subject sees it as a refusal.
+      const seen = await eventually(
+        async () => {
+          const mine = (await me.view()).deliveries.filter((d) => d.accessId === accessId && d.code === 'FORGED_DELIVERY');
+          return mine.length > 0 ? mine : undefined;
+        },
+        at(1, 2),
+      );
+      assert.deepEqual(
+        seen.map((d) => [d.provider, d.requester, d.outcome, d.reporter]),
+        [['org3', 'org2', 'refused', 'org2']],
+      );
     } finally {
       proxy.server.close();
     }

@@ -13,7 +13,7 @@ import { BatchCache } from '../contracts/records.js';
 import { join } from 'node:path';
 import { OutcomeRecorder, deliver } from '../dataspace/provide.js';
 import { ServedAccesses } from '../dataspace/served.js';
-import { assembleReport } from '../dataspace/report.js';
+import { assembleReport, recordForged } from '../dataspace/report.js';
 import type { DataspaceServices } from '../node/dataspace.js';
 import type { CredenceNode } from '../node/node.js';
 import { CredenceClient } from '../sdk/client.js';
@@ -166,6 +166,9 @@ export function registerDeliveryRoutes(app: FastifyInstance, node: CredenceNode,
     const subject = typeof b.subject === 'string' ? b.subject : undefined;
     const report = await assembleReport(ctx, accessId, endpoints, subject);
     log.info('report assembled', { accessId, records: report.records.length, complete: report.complete });
+    const forged = report.providers.flatMap((p) => (p.status === 'forged' ? [p.provider] : []));
+    if (forged.length > 0 && ds !== undefined)
+      await recordForged(ds.chain, accessId, forged).catch((e) => log.warn('forged delivery not recorded', { accessId, error: String(e) }));
     return report;
   });
 }

@@ -21,7 +21,7 @@ export function dataspacePaths() {
     '/v1/subject/me': { get: subjectOp('The subject id bound to the signing key, and the chain id to sign statements for') },
     '/v1/subject/view': {
       get: subjectOp(
-        "The signing subject's records, every access decision about them (including refusals), each provider's delivery outcomes under those accesses, its consents and its disputes",
+        "The signing subject's records, every access decision about them (including refusals), each provider's delivery outcomes under those accesses (and deliveries the consumer found forged), its consents and its disputes",
       ),
     },
     '/v1/subject/relay': {

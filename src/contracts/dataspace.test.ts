@@ -528,6 +528,36 @@ describe('delivery outcomes', () => {
     assert.deepEqual(readIndex(sim.read, 'dlv', SUBJECT), [`${accessId}/court`, `${accessId}/ra`]);
   });
 
+  it('the consumer records a forged delivery once per provider; the subject sees it; the provider keeps its own bound', async () => {
+    const sim = await network();
+    const { consentId } = await grant(sim);
+    const accessId = ((await sim.call(bank1, 'access', 'request', ask(consentId))).value as { accessId: string }).accessId;
+    const forged = async (by: Signer, args: Record<string, JsonValue> = {}) =>
+      (await sim.call(by, 'deliveries', 'forged', { accessId, providers: ['court'], ...args })).code;
+    assert.equal((await sim.call(court, 'deliveries', 'record', { accessId, requester: 'bank', outcome: 'delivered', records: 2 })).code, 'OK');
+    assert.equal(await forged(court), 'NOT_AUTHORIZED', 'only the consumer of the access');
+    assert.equal(await forged(stranger), 'NOT_MEMBER');
+    assert.equal(await forged(bank1, { accessId: id() }), 'ACCESS_NOT_FOUND');
+    assert.equal(await forged(bank1, { providers: [] }), 'BAD_OUTCOME');
+    assert.equal(await forged(bank1, { providers: ['court', 'nobody'] }), 'UNKNOWN_ORG', 'and nothing is written');
+    assert.equal(await forged(bank1), 'OK');
+    assert.equal(await forged(bank2), 'ALREADY_REPORTED', 'once per access and provider, whichever member of the consumer');
+    for (let i = 0; i < 3; i++)
+      assert.equal((await sim.call(court, 'deliveries', 'record', { accessId, requester: 'bank', outcome: 'refused', code: 'ACCESS_REPLAYED' })).code, 'OK');
+    const view = subjectView(sim.read, SUBJECT, { height: 0, time: sim.time });
+    assert.deepEqual(
+      view.deliveries.map((d) => [d.provider, d.requester, d.outcome, d.records ?? d.code, d.reporter ?? '']),
+      [
+        ['court', 'bank', 'delivered', 2, ''],
+        ['court', 'bank', 'refused', 'FORGED_DELIVERY', 'bank'],
+        ['court', 'bank', 'refused', 'ACCESS_REPLAYED', ''],
+        ['court', 'bank', 'refused', 'ACCESS_REPLAYED', ''],
+        ['court', 'bank', 'refused', 'ACCESS_REPLAYED', ''],
+      ],
+    );
+    assert.deepEqual(readIndex(sim.read, 'dlv', SUBJECT), [`${accessId}/court`]);
+  });
+
   it('recordMany writes each acceptable outcome and reports the code of each skipped one', async () => {
     const sim = await network();
     const { consentId } = await grant(sim);

@@ -4,12 +4,15 @@
 // an access and which refused, not only the access decision. No record content or id goes
 // here. Bounded: at most OUTCOMES_MAX outcomes per access and provider, and one `delivered`
 // (a second would be a replay, which the provider refuses and may record as such).
+// The consumer of an access records a delivery that did not verify (`forged`): a refusal
+// with the code FORGED_DELIVERY under the provider, once per access and provider, which the
+// subject sees next to the provider's own outcomes.
 
 import type { JsonValue } from '../codec/canonicalJson.js';
 import { type Contract, type ContractContext, ContractError, type StateReader } from '../execution/runtime.js';
 import type { AccessEntry } from './access.js';
 import { DsKeys, HASH_HEX_RE, appendIndex, argsObject, matchString, refuse } from './dataspaceState.js';
-import { readJson, requireMember } from './members.js';
+import { orgIds, readJson, requireMember } from './members.js';
 
 export const OUTCOMES_MAX = 4;
 const CODE_RE = /^[A-Z][A-Z0-9_]{0,39}$/;
@@ -24,6 +27,8 @@ export interface DeliveryOutcome {
   readonly outcome: 'delivered' | 'refused';
   readonly code?: string;
   readonly records?: number;
+  /** Set when the consumer recorded it (a delivery from `provider` that did not verify), not the provider. */
+  readonly reporter?: string;
   readonly at: number;
   readonly height: number;
 }
@@ -31,6 +36,13 @@ export interface DeliveryOutcome {
 export function readOutcomes(read: StateReader, accessId: string, provider: string): DeliveryOutcome[] {
   return (readJson(read, DsKeys.delivery(accessId, provider)) as unknown as DeliveryOutcome[] | undefined) ?? [];
 }
+
+/** The outcomes the provider recorded itself (OUTCOMES_MAX bounds these), not the consumer's reports. */
+export function ownOutcomes(list: readonly DeliveryOutcome[]): DeliveryOutcome[] {
+  return list.filter((x) => x.reporter === undefined);
+}
+
+const ORG_RE = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 function outcomeOf(a: Record<string, JsonValue>): Pick<DeliveryOutcome, 'outcome' | 'code' | 'records'> {
   if (a.outcome === 'delivered') {
@@ -46,7 +58,7 @@ function record(ctx: ContractContext, args: JsonValue): JsonValue {
   const provider = requireMember(ctx).id;
   const a = argsObject(args, 'BAD_OUTCOME', 'arguments');
   const accessId = matchString(a.accessId, HASH_HEX_RE, 'BAD_OUTCOME', 'access id');
-  const requester = matchString(a.requester, /^[a-z0-9][a-z0-9-]{0,63}$/, 'BAD_OUTCOME', 'requester');
+  const requester = matchString(a.requester, ORG_RE, 'BAD_OUTCOME', 'requester');
   const access = ctx.get(DsKeys.access(accessId)) as unknown as AccessEntry | undefined;
   if (access === undefined) refuse('ACCESS_NOT_FOUND', `no access ${accessId}`);
   const o = outcomeOf(a);
@@ -54,7 +66,7 @@ function record(ctx: ContractContext, args: JsonValue): JsonValue {
     refuse('NOT_AUTHORIZED', 'only an authorized access can be delivered, and only to its consumer');
   const key = DsKeys.delivery(accessId, provider);
   const list = (ctx.get(key) as unknown as DeliveryOutcome[] | undefined) ?? [];
-  if (list.length >= OUTCOMES_MAX) refuse('OUTCOMES_FULL', `at most ${OUTCOMES_MAX} outcomes per access and provider`);
+  if (ownOutcomes(list).length >= OUTCOMES_MAX) refuse('OUTCOMES_FULL', `at most ${OUTCOMES_MAX} outcomes per access and provider`);
   if (o.outcome === 'delivered' && list.some((x) => x.outcome === 'delivered'))
     refuse('ALREADY_DELIVERED', 'this provider already delivered under this access');
   const entry: DeliveryOutcome = { accessId, provider, requester, ...o, at: ctx.block.time, height: ctx.block.height };
@@ -86,4 +98,46 @@ function recordMany(ctx: ContractContext, args: JsonValue): JsonValue {
   });
 }
 
-export const deliveries: Contract = { name: 'deliveries', methods: { record, recordMany } };
+/** Providers named in one `forged` transaction, at most. */
+export const FORGED_PROVIDERS_MAX = 64;
+
+/**
+ * The access's consumer records that deliveries from `providers` under the access did not
+ * verify: for each, a refusal with the code FORGED_DELIVERY under that provider, at most one
+ * per access and provider.
+ */
+function forged(ctx: ContractContext, args: JsonValue): JsonValue {
+  const consumer = requireMember(ctx).id;
+  const a = argsObject(args, 'BAD_OUTCOME', 'arguments');
+  const accessId = matchString(a.accessId, HASH_HEX_RE, 'BAD_OUTCOME', 'access id');
+  const providers = a.providers;
+  if (!Array.isArray(providers) || providers.length === 0 || providers.length > FORGED_PROVIDERS_MAX)
+    refuse('BAD_OUTCOME', `providers must name 1 to ${FORGED_PROVIDERS_MAX} organizations`);
+  const access = ctx.get(DsKeys.access(accessId)) as unknown as AccessEntry | undefined;
+  if (access === undefined) refuse('ACCESS_NOT_FOUND', `no access ${accessId}`);
+  if (access.consumer !== consumer) refuse('NOT_AUTHORIZED', 'only the consumer of an access records a forged delivery under it');
+  const members = orgIds(ctx);
+  for (const v of providers) {
+    const provider = matchString(v, ORG_RE, 'BAD_OUTCOME', 'provider');
+    if (!members.includes(provider)) refuse('UNKNOWN_ORG', `no member organization ${provider}`);
+    const key = DsKeys.delivery(accessId, provider);
+    const list = (ctx.get(key) as unknown as DeliveryOutcome[] | undefined) ?? [];
+    if (list.some((x) => x.reporter !== undefined)) refuse('ALREADY_REPORTED', `a forged delivery from ${provider} is already recorded under this access`);
+    const entry: DeliveryOutcome = {
+      accessId,
+      provider,
+      requester: consumer,
+      outcome: 'refused',
+      code: 'FORGED_DELIVERY',
+      reporter: consumer,
+      at: ctx.block.time,
+      height: ctx.block.height,
+    };
+    ctx.put(key, [...list, entry] as unknown as JsonValue);
+    if (list.length === 0) appendIndex(ctx, 'dlv', access.subject, `${accessId}/${provider}`);
+    ctx.emit('forged', { accessId, provider, consumer, subject: access.subject });
+  }
+  return { count: providers.length };
+}
+
+export const deliveries: Contract = { name: 'deliveries', methods: { record, recordMany, forged } };

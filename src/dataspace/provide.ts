@@ -9,7 +9,7 @@ import { bytesEqual, fromHex, toHex } from '../util/bytes.js';
 import { CredenceError } from '../util/errors.js';
 import { readAccess } from '../contracts/access.js';
 import type { BatchCache } from '../contracts/records.js';
-import { OUTCOMES_MAX, OUTCOMES_PER_TX_MAX, readOutcomes } from '../contracts/deliveries.js';
+import { OUTCOMES_MAX, OUTCOMES_PER_TX_MAX, ownOutcomes, readOutcomes } from '../contracts/deliveries.js';
 import type { ChainPort } from './chainPort.js';
 import { type Delivery, type DeliveryItem, authorizedRecords, sealDelivery } from './delivery.js';
 import type { Inclusion, StoredRecord } from './vault.js';
@@ -128,7 +128,7 @@ export class OutcomeRecorder {
   note(accessId: string, requester: string, outcome: { delivered: number } | { refused: string }): void {
     if (readAccess(this.read, accessId) === undefined || this.buffer.length >= OUTCOMES_BUFFERED_MAX) return;
     const pending = this.pending.get(accessId) ?? 0;
-    if (pending + readOutcomes(this.read, accessId, this.chain.orgId).length >= OUTCOMES_MAX) return;
+    if (pending + ownOutcomes(readOutcomes(this.read, accessId, this.chain.orgId)).length >= OUTCOMES_MAX) return;
     this.pending.set(accessId, pending + 1);
     this.buffer.push(
       'delivered' in outcome

@@ -14,6 +14,7 @@ import type { StateReader } from '../execution/runtime.js';
 import type { CreditReport, DeliveryEnvelope, ProviderEndpoints, ProviderOutcome, ReportRecord } from '../sdk/report.js';
 import { toHex } from '../util/bytes.js';
 import { CredenceError, isCredenceError } from '../util/errors.js';
+import type { ChainPort } from './chainPort.js';
 import { DELIVERY_RECORDS_MAX, type VerifiedItem, isCurrent, openDelivery } from './delivery.js';
 
 /** Fetches one provider's delivery (over HTTP in the node; the seam keeps tests honest).
@@ -140,4 +141,19 @@ export async function assembleReport(ctx: ReportContext, accessId: string, endpo
     records: verified.map((v) => reportRecord(v, ctx.now)).sort((a, b) => a.provider.localeCompare(b.provider) || a.anchoredAt - b.anchoredAt),
     missing,
   };
+}
+
+/** How long a report waits for the commit of the forged deliveries' record, at most. */
+const FORGED_WAIT_MS = 10_000;
+
+/**
+ * Record on chain, as the access's consumer, that the deliveries of these providers under
+ * the access did not verify (`deliveries.forged`): the subject sees them as refusals with
+ * the code FORGED_DELIVERY. Waits (bounded) for the commit.
+ */
+export async function recordForged(chain: ChainPort, accessId: string, providers: readonly string[]): Promise<void> {
+  if (providers.length === 0) return;
+  const tx = await chain.sign('deliveries', 'forged', { accessId, providers: [...providers] });
+  const r = await chain.submit(tx, FORGED_WAIT_MS);
+  if (r.kind === 'refused') throw new CredenceError(r.code, r.message);
 }
