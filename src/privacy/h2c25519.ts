@@ -8,7 +8,8 @@
 // Cost: two SHA-512 calls, one Jacobi symbol and a share of one batched inversion per item;
 // no square roots (the u-coordinate of Elligator 2 needs only is_square).
 
-import { createHash, type Hash } from 'node:crypto';
+import { hash } from 'node:crypto';
+import { JACOBI_LIMBS, jacobiLimbs, toLimbs } from './jacobi.js';
 
 export const P25519 = (1n << 255n) - 19n;
 const A = 486662n;
@@ -38,7 +39,7 @@ export function invert(x: bigint): bigint {
   return modPow(x, P25519 - 2n, P25519);
 }
 
-/** Jacobi symbol (a/n) for odd n > 0: 1, -1 or 0. For n = p it is the Legendre symbol. */
+/** Jacobi symbol (a/n) for odd n > 0 in BigInt (the reference for jacobi.ts, which isSquare uses). */
 export function jacobi(a0: bigint, n0: bigint): number {
   let a = a0 % n0;
   let n = n0;
@@ -58,33 +59,51 @@ export function jacobi(a0: bigint, n0: bigint): number {
   return n === 1n ? t : 0;
 }
 
-/** is_square from RFC 9380: true for 0 and for quadratic residues. */
+const xLimbs = new Float64Array(JACOBI_LIMBS);
+const pLimbs = new Float64Array(JACOBI_LIMBS);
+const P_LIMBS = toLimbs(P25519, new Float64Array(JACOBI_LIMBS));
+
+/** is_square from RFC 9380 for 0 <= x < p: true for 0 and for quadratic residues. */
 export function isSquare(x: bigint): boolean {
-  return jacobi(x, P25519) >= 0;
+  pLimbs.set(P_LIMBS);
+  return jacobiLimbs(toLimbs(x, xLimbs), pLimbs) >= 0;
 }
 
-/** A SHA-512 context that has already absorbed Z_pad (128 zero bytes): copied per message. */
+/**
+ * expand_message_xmd(SHA-512) into one field element. Each message is laid out as
+ * Z_pad || msg || I2OSP(48, 2) || I2OSP(0, 1) || DST_prime in a reused buffer and hashed in one
+ * call (one-shot hashing costs far less per call than a Hash object).
+ */
 export class Expander {
-  private readonly zpad: Hash;
   private readonly dstPrime: Buffer;
+  private scratch = Buffer.alloc(0);
+  private readonly second: Buffer;
 
   constructor(dst: string) {
     const d = Buffer.from(dst, 'utf8');
     if (d.length > 255 || d.length === 0) throw new Error('DST must be 1-255 bytes');
     this.dstPrime = Buffer.concat([d, Buffer.from([d.length])]);
-    this.zpad = createHash('sha512').update(Buffer.alloc(128));
+    this.second = Buffer.alloc(64 + 1 + this.dstPrime.length);
+    this.second[64] = 1;
+    this.dstPrime.copy(this.second, 65);
   }
 
   /** hash_to_field(msg, 1) for p = 2^255-19 with expand_message_xmd(SHA-512), L = 48. */
   fieldElement(msg: Uint8Array): bigint {
-    const b0 = this.zpad.copy().update(msg).update(LIB_STR).update(this.dstPrime).digest();
-    const b1 = createHash('sha512').update(b0).update(ONE).update(this.dstPrime).digest();
+    const len = 128 + msg.byteLength + 3 + this.dstPrime.length;
+    if (this.scratch.length < len) this.scratch = Buffer.alloc(Math.max(len, 2 * this.scratch.length, 512)); // zeros: Z_pad
+    const buf = this.scratch;
+    buf.set(msg, 128);
+    let at = 128 + msg.byteLength;
+    buf[at++] = 0;
+    buf[at++] = 48;
+    buf[at++] = 0;
+    this.dstPrime.copy(buf, at);
+    hash('sha512', buf.subarray(0, len), 'buffer').copy(this.second, 0);
+    const b1 = hash('sha512', this.second, 'buffer');
     return BigInt(`0x${b1.toString('hex', 0, 48)}`) % P25519;
   }
 }
-
-const LIB_STR = Buffer.from([0, 48, 0]); // I2OSP(48, 2) || I2OSP(0, 1)
-const ONE = Buffer.from([1]);
 
 /** map_to_curve_elligator2 for curve25519, u-coordinate of Q only, given x1's denominator inverse. */
 function elligatorU(x1: bigint): bigint {
