@@ -93,8 +93,8 @@ export class PsiPool {
   private async chunked(n: number, onProgress: Progress | undefined, task: (lo: number, hi: number) => Promise<Uint8Array>): Promise<Uint8Array> {
     const out = new Uint8Array(32 * n);
     const window = 2 * this.threads;
-    // Small sets get smaller chunks so that every thread has work until the end.
-    const chunk = Math.max(64, Math.min(CHUNK_ITEMS, Math.ceil(n / (4 * this.threads))));
+    // Small sets get smaller chunks (16 per thread) so that every thread has work until the end.
+    const chunk = Math.max(64, Math.min(CHUNK_ITEMS, Math.ceil(n / (16 * this.threads))));
     let next = 0;
     let done = 0;
     const lane = async (): Promise<void> => {

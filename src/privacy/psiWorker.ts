@@ -1,6 +1,8 @@
 // Worker thread of the PSI pool: hash-to-curve and X25519 blinding of one chunk per message.
 
+import type { KeyObject } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
+import { bytesEqual } from '../util/bytes.js';
 import { isCredenceError } from '../util/errors.js';
 import { Expander, mapBatchToU } from './h2c25519.js';
 import { blindPoints, measureX25519, privateKeyObject } from './x25519.js';
@@ -16,6 +18,13 @@ export type PsiTaskResult =
   | { readonly id: number; readonly error: { code: string; message: string; details: Record<string, string | number | boolean | null> } };
 
 const expanders = new Map<string, Expander>();
+let lastKey: { raw: Uint8Array; object: KeyObject } | undefined;
+
+/** The private KeyObject of a raw blinding key; the last one is kept (a job sends its key with every chunk). */
+function keyObject(raw: Uint8Array): KeyObject {
+  if (lastKey === undefined || !bytesEqual(lastKey.raw, raw)) lastKey = { raw: raw.slice(), object: privateKeyObject(raw) };
+  return lastKey.object;
+}
 
 function hashBlind(key: Uint8Array, dst: string, data: Uint8Array, ends: Uint32Array): Uint8Array {
   let ex = expanders.get(dst);
@@ -31,13 +40,13 @@ function hashBlind(key: Uint8Array, dst: string, data: Uint8Array, ends: Uint32A
   }
   const hashed = new Uint8Array(32 * us.length);
   mapBatchToU(us, hashed);
-  return blindPoints(privateKeyObject(key), hashed);
+  return blindPoints(keyObject(key), hashed);
 }
 
 function run(t: PsiTask): PsiTaskResult {
   try {
     if (t.op === 'measure') return { id: t.id, rate: measureX25519(t.ms) };
-    if (t.op === 'blind') return { id: t.id, points: blindPoints(privateKeyObject(t.key), t.points, t.indexBase) };
+    if (t.op === 'blind') return { id: t.id, points: blindPoints(keyObject(t.key), t.points, t.indexBase) };
     return { id: t.id, points: hashBlind(t.key, t.dst, t.data, t.ends) };
   } catch (e) {
     if (isCredenceError(e)) return { id: t.id, error: { code: e.code, message: e.message, details: { ...e.details } } };
