@@ -17,7 +17,7 @@
 const W = 24;
 const BASE = 2 ** W;
 const INV_BASE = 2 ** -W;
-/** Limbs: values stay below 2^264 (11 limbs); the 12th holds 2^24 times a value mid-batch. */
+/** Limbs: values stay below 2^264 (11 limbs); the 12th holds the carry of 2^24 times a value mid-batch. */
 export const JACOBI_LIMBS = 12;
 const LOW_MASK = 2 ** 30 - 1;
 const POW2 = Float64Array.from({ length: W + 1 }, (_, i) => 2 ** i);
@@ -85,19 +85,32 @@ function subtract(a: Float64Array, b: Float64Array): void {
   }
 }
 
-/** out <- (f*x + g*y) / 2^t, which must be a non-negative integer. */
-function combine(out: Float64Array, tmp: Float64Array, x: Float64Array, y: Float64Array, f: number, g: number, t: number): void {
-  let c = 0;
-  for (let i = 0; i < JACOBI_LIMBS; i++) {
-    const v = f * (x[i] as number) + g * (y[i] as number) + c;
-    c = Math.floor(v * INV_BASE);
-    tmp[i] = v - c * BASE;
+/**
+ * (x, y) <- ((f0 x + g0 y) / 2^t, (f1 x + g1 y) / 2^t), both of which must be non-negative
+ * integers; x and y have no bits above limb n - 1 (n < JACOBI_LIMBS).
+ */
+function combine(x: Float64Array, y: Float64Array, f0: number, g0: number, f1: number, g1: number, t: number, n: number): void {
+  let ca = 0;
+  let cb = 0;
+  for (let i = 0; i < n; i++) {
+    const xi = x[i] as number;
+    const yi = y[i] as number;
+    const va = f0 * xi + g0 * yi + ca;
+    const vb = f1 * xi + g1 * yi + cb;
+    ca = Math.floor(va * INV_BASE);
+    cb = Math.floor(vb * INV_BASE);
+    ta[i] = va - ca * BASE;
+    tb[i] = vb - cb * BASE;
   }
   const mask = (POW2[t] as number) - 1;
-  if (c !== 0 || ((tmp[0] as number) & mask) !== 0) throw new Error('jacobi: internal error (batch not exact)');
+  if (ca < 0 || cb < 0 || (((ta[0] as number) | (tb[0] as number)) & mask) !== 0) throw new Error('jacobi: internal error (batch not exact)');
+  ta[n] = ca;
+  tb[n] = cb;
   const up = POW2[W - t] as number;
-  for (let i = 0; i < JACOBI_LIMBS - 1; i++) out[i] = ((tmp[i] as number) >>> t) + ((tmp[i + 1] as number) & mask) * up;
-  out[JACOBI_LIMBS - 1] = (tmp[JACOBI_LIMBS - 1] as number) >>> t;
+  for (let i = 0; i < n; i++) {
+    x[i] = ((ta[i] as number) >>> t) + ((ta[i + 1] as number) & mask) * up;
+    y[i] = ((tb[i] as number) >>> t) + ((tb[i + 1] as number) & mask) * up;
+  }
 }
 
 /**
@@ -182,9 +195,7 @@ export function jacobiLimbs(a: Float64Array, b: Float64Array): number {
       subtract(x, y);
       continue;
     }
-    combine(ta, tb, x, y, f0, g0, t);
-    combine(y, tb, x, y, f1, g1, t);
-    x.set(ta);
+    combine(x, y, f0, g0, f1, g1, t, Math.ceil(len / W));
   }
 }
 
