@@ -4,8 +4,8 @@ import type { KeyObject } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { bytesEqual } from '../util/bytes.js';
 import { isCredenceError } from '../util/errors.js';
-import { Expander, mapBatchToU } from './h2c25519.js';
-import { blindPoints, measureX25519, privateKeyObject } from './x25519.js';
+import { Expander, mapBatchToU, PSI_DST } from './h2c25519.js';
+import { blindPoints, measureX25519, newBlindingKey, privateKeyObject } from './x25519.js';
 
 export type PsiTask =
   | { readonly id: number; readonly op: 'hashBlind'; readonly key: Uint8Array; readonly dst: string; readonly data: Uint8Array; readonly ends: Uint32Array }
@@ -42,6 +42,20 @@ function hashBlind(key: Uint8Array, dst: string, data: Uint8Array, ends: Uint32A
   mapBatchToU(us, hashed);
   return blindPoints(keyObject(key), hashed);
 }
+
+/**
+ * Once at spawn: hash and blind a few hundred dummy items, so that V8 has compiled this code and
+ * the lazily loaded crypto internals are in before the first job (~20 ms per worker, once).
+ */
+function warmUp(): void {
+  const n = 256;
+  const data = new Uint8Array(2 * n);
+  for (let i = 0; i < n; i++) data.set([i & 0xff, i >> 8], 2 * i);
+  hashBlind(newBlindingKey(), PSI_DST, data, Uint32Array.from({ length: n }, (_, i) => 2 * (i + 1)));
+  lastKey = undefined;
+}
+
+warmUp();
 
 function run(t: PsiTask): PsiTaskResult {
   try {
