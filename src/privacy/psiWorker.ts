@@ -51,7 +51,12 @@ function warmUp(): void {
   const n = 256;
   const data = new Uint8Array(2 * n);
   for (let i = 0; i < n; i++) data.set([i & 0xff, i >> 8], 2 * i);
-  hashBlind(newBlindingKey(), PSI_DST, data, Uint32Array.from({ length: n }, (_, i) => 2 * (i + 1)));
+  hashBlind(
+    newBlindingKey(),
+    PSI_DST,
+    data,
+    Uint32Array.from({ length: n }, (_, i) => 2 * (i + 1)),
+  );
   lastKey = undefined;
 }
 
