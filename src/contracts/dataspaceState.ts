@@ -21,13 +21,13 @@ export const DsKeys = {
   access: (id: string) => `acc/${id}`,
   accessPolicy: (org: string) => `acc/policy/${org}`,
   dispute: (id: string) => `dis/${id}`,
-  /** A provider's outcomes of delivery requests under an access. */
-  delivery: (accessId: string, provider: string) => `dlv/${accessId}/${provider}`,
+  /** Every provider's outcomes of delivery requests under an access (one entry per access: the outcomes of one report share a write). */
+  delivery: (accessId: string) => `dlv/${accessId}`,
   /** Per-subject index: the count at the prefix, item n at `<prefix>/<n>`. */
   index: (kind: IndexKind, subject: string) => `idx/${kind}/${subject}`,
 } as const;
 
-export type IndexKind = 'rec' | 'con' | 'acc' | 'dis' | 'dlv';
+export type IndexKind = 'rec' | 'con' | 'acc' | 'dis';
 
 /** Enterprise `E:<USCC>` or person `P:<hex HMAC>`; the raw ID number never appears. */
 export const SUBJECT_RE = /^(E:[0-9A-HJ-NPQRTUWXY]{18}|P:[0-9a-f]{64})$/;

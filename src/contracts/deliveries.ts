@@ -1,7 +1,8 @@
 // Contract `deliveries`: a provider records on chain what became of a delivery request under
 // an access: `delivered` (with the number of records) or `refused` (with the code). Each
-// outcome is indexed under the access's subject, so the subject sees which providers served
-// an access and which refused, not only the access decision. No record content or id goes
+// access's outcomes are kept under the access (which is indexed under its subject), so the
+// subject sees which providers served an access and which refused, not only the access
+// decision; one state entry per access, so the outcomes of one report cost one write. No record content or id goes
 // here. Bounded: at most OUTCOMES_MAX outcomes per access and provider, and one `delivered`
 // (a second would be a replay, which the provider refuses and may record as such).
 // The consumer of an access records a delivery that did not verify (`forged`): a refusal
@@ -11,7 +12,7 @@
 import type { JsonValue } from '../codec/canonicalJson.js';
 import { type Contract, type ContractContext, ContractError, type StateReader } from '../execution/runtime.js';
 import type { AccessEntry } from './access.js';
-import { DsKeys, HASH_HEX_RE, appendIndex, argsObject, matchString, refuse } from './dataspaceState.js';
+import { DsKeys, HASH_HEX_RE, argsObject, matchString, refuse } from './dataspaceState.js';
 import { orgIds, readJson, requireMember } from './members.js';
 
 export const OUTCOMES_MAX = 4;
@@ -33,8 +34,14 @@ export interface DeliveryOutcome {
   readonly height: number;
 }
 
+/** Every outcome recorded under an access, oldest first. */
+export function accessOutcomes(read: StateReader, accessId: string): DeliveryOutcome[] {
+  return (readJson(read, DsKeys.delivery(accessId)) as unknown as DeliveryOutcome[] | undefined) ?? [];
+}
+
+/** The outcomes recorded under an access about `provider`'s deliveries. */
 export function readOutcomes(read: StateReader, accessId: string, provider: string): DeliveryOutcome[] {
-  return (readJson(read, DsKeys.delivery(accessId, provider)) as unknown as DeliveryOutcome[] | undefined) ?? [];
+  return accessOutcomes(read, accessId).filter((x) => x.provider === provider);
 }
 
 /** The outcomes the provider recorded itself (OUTCOMES_MAX bounds these), not the consumer's reports. */
@@ -64,14 +71,14 @@ function record(ctx: ContractContext, args: JsonValue): JsonValue {
   const o = outcomeOf(a);
   if (o.outcome === 'delivered' && (access.status !== 'authorized' || requester !== access.consumer))
     refuse('NOT_AUTHORIZED', 'only an authorized access can be delivered, and only to its consumer');
-  const key = DsKeys.delivery(accessId, provider);
-  const list = (ctx.get(key) as unknown as DeliveryOutcome[] | undefined) ?? [];
+  const key = DsKeys.delivery(accessId);
+  const all = (ctx.get(key) as unknown as DeliveryOutcome[] | undefined) ?? [];
+  const list = all.filter((x) => x.provider === provider);
   if (ownOutcomes(list).length >= OUTCOMES_MAX) refuse('OUTCOMES_FULL', `at most ${OUTCOMES_MAX} outcomes per access and provider`);
-  if (o.outcome === 'delivered' && list.some((x) => x.outcome === 'delivered'))
+  if (o.outcome === 'delivered' && list.some((x) => x.outcome === 'delivered' && x.reporter === undefined))
     refuse('ALREADY_DELIVERED', 'this provider already delivered under this access');
   const entry: DeliveryOutcome = { accessId, provider, requester, ...o, at: ctx.block.time, height: ctx.block.height };
-  ctx.put(key, [...list, entry] as unknown as JsonValue);
-  if (list.length === 0) appendIndex(ctx, 'dlv', access.subject, `${accessId}/${provider}`);
+  ctx.put(key, [...all, entry] as unknown as JsonValue);
   ctx.emit(o.outcome, { accessId, provider, requester, subject: access.subject, ...(o.code === undefined ? {} : { code: o.code }) });
   return entry as unknown as JsonValue;
 }
@@ -120,9 +127,10 @@ function forged(ctx: ContractContext, args: JsonValue): JsonValue {
   for (const v of providers) {
     const provider = matchString(v, ORG_RE, 'BAD_OUTCOME', 'provider');
     if (!members.includes(provider)) refuse('UNKNOWN_ORG', `no member organization ${provider}`);
-    const key = DsKeys.delivery(accessId, provider);
-    const list = (ctx.get(key) as unknown as DeliveryOutcome[] | undefined) ?? [];
-    if (list.some((x) => x.reporter !== undefined)) refuse('ALREADY_REPORTED', `a forged delivery from ${provider} is already recorded under this access`);
+    const key = DsKeys.delivery(accessId);
+    const all = (ctx.get(key) as unknown as DeliveryOutcome[] | undefined) ?? [];
+    if (all.some((x) => x.provider === provider && x.reporter !== undefined))
+      refuse('ALREADY_REPORTED', `a forged delivery from ${provider} is already recorded under this access`);
     const entry: DeliveryOutcome = {
       accessId,
       provider,
@@ -133,8 +141,7 @@ function forged(ctx: ContractContext, args: JsonValue): JsonValue {
       at: ctx.block.time,
       height: ctx.block.height,
     };
-    ctx.put(key, [...list, entry] as unknown as JsonValue);
-    if (list.length === 0) appendIndex(ctx, 'dlv', access.subject, `${accessId}/${provider}`);
+    ctx.put(key, [...all, entry] as unknown as JsonValue);
     ctx.emit('forged', { accessId, provider, consumer, subject: access.subject });
   }
   return { count: providers.length };

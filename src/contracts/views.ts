@@ -6,7 +6,7 @@ import { type AccessEntry, readAccess } from './access.js';
 import type { ConsentEntry } from './consentRules.js';
 import { consentStatus, readConsent } from './consents.js';
 import { DsKeys, readIndex } from './dataspaceState.js';
-import { type DeliveryOutcome, readOutcomes } from './deliveries.js';
+import { type DeliveryOutcome, accessOutcomes } from './deliveries.js';
 import { type DisputeEntry, isOverdue, readDispute } from './disputes.js';
 import { readJson } from './members.js';
 import { type RecordEntry, subjectRecords } from './records.js';
@@ -36,17 +36,15 @@ export function subjectOfKey(read: StateReader, keyHex: string): string | undefi
 }
 
 export function subjectView(read: StateReader, subject: string, at: { height: number; time: number }): SubjectView {
-  const ids = (kind: 'con' | 'acc' | 'dis' | 'dlv') => readIndex(read, kind, subject, 0, VIEW_ITEMS_MAX);
+  const ids = (kind: 'con' | 'acc' | 'dis') => readIndex(read, kind, subject, 0, VIEW_ITEMS_MAX);
+  const accessIds = ids('acc');
   return {
     subject,
     asOf: at,
     records: subjectRecords(read, subject, VIEW_ITEMS_MAX),
-    accesses: defined(ids('acc').map((id) => readAccess(read, id))),
+    accesses: defined(accessIds.map((id) => readAccess(read, id))),
     consents: defined(ids('con').map((id) => readConsent(read, id))).map((c) => ({ ...c, state: consentStatus(c, at.time, at.height) })),
     disputes: defined(ids('dis').map((id) => readDispute(read, id))).map((d) => ({ ...d, isOverdue: isOverdue(d, at.time) })),
-    deliveries: ids('dlv').flatMap((pair) => {
-      const [accessId = '', provider = ''] = pair.split('/');
-      return readOutcomes(read, accessId, provider);
-    }),
+    deliveries: accessIds.flatMap((id) => accessOutcomes(read, id)).slice(0, VIEW_ITEMS_MAX),
   };
 }
