@@ -111,7 +111,7 @@ function registerSubjectCmds(program: Command): void {
     subject
       .command('view')
       .description(
-        'everything the chain holds about you: records, every access (including refusals), what each provider did with it (delivered or refused), consents, disputes',
+        'everything the chain holds about you: records, every access (including refusals), what each provider did with it (delivered or refused, or found forged by the consumer), consents, disputes',
       ),
   ).action(run(async (o: WalletOpts) => printJson(await subjectClient(o).view())));
 }
