@@ -176,10 +176,10 @@ describe('StateTree', () => {
 
   it('lazy buckets: any sweep length, reopened at any block, gives the model root and valid proofs', () => {
     fc.assert(
-      fc.property(blocksArb, fc.integer({ min: 1, max: 8 }), fc.nat(), (blocks, sweepBlocks, reopenSeed) => {
+      fc.property(blocksArb, fc.integer({ min: 1, max: 8 }), fc.nat(), fc.integer({ min: 0, max: 12 }), (blocks, sweepBlocks, reopenSeed, flushWritesMin) => {
         const path = join(dir, `lazy${dbCount++}.db`);
         let db = openDb(path);
-        let st = StateTree.open(db, sha256, { sweepBlocks });
+        let st = StateTree.open(db, sha256, { sweepBlocks, flushWritesMin });
         const model = new Map<string, Uint8Array>();
         blocks.forEach((block, i) => {
           apply(db, st, new Map(block));
@@ -190,7 +190,7 @@ describe('StateTree', () => {
           if ((reopenSeed >> i) & 1) {
             db.close();
             db = openDb(path);
-            st = StateTree.open(db, sha256, { sweepBlocks });
+            st = StateTree.open(db, sha256, { sweepBlocks, flushWritesMin });
           }
           assert.equal(hex(st.root()), hex(referenceRoot(model)));
         });
@@ -205,7 +205,7 @@ describe('StateTree', () => {
 
   it('the sweep writes bucket rows and trims the journal; a rolled-back sweep is undone by reload()', () => {
     const db = openDb();
-    const st = StateTree.open(db, sha256, { sweepBlocks: 1 });
+    const st = StateTree.open(db, sha256, { sweepBlocks: 1, flushWritesMin: 0 });
     const count = (table: string) => db.prepare(`SELECT count(*) FROM ${table}`).pluck().get();
     apply(db, st, new Map([['a', new Uint8Array([1])]]));
     assert.deepEqual([count('state_bucket'), count('state_journal')], [1, 1]);
@@ -229,7 +229,7 @@ describe('StateTree', () => {
 
   it('the journal stays bounded: rows older than two sweeps are gone', () => {
     const db = openDb();
-    const st = StateTree.open(db, sha256, { sweepBlocks: 4 });
+    const st = StateTree.open(db, sha256, { sweepBlocks: 4, flushWritesMin: 0 });
     for (let b = 0; b < 40; b++) apply(db, st, new Map(Array.from({ length: 10 }, (_, i) => [`k${b}-${i}`, new Uint8Array([i])])));
     const rows = db.prepare('SELECT count(*) FROM state_journal').pluck().get() as number;
     assert.ok(rows <= 2 * 4 * 10, `journal rows ${rows}`);
@@ -239,7 +239,7 @@ describe('StateTree', () => {
 
   it('the empty state has the root of 2^16 empty buckets', () => {
     const db = openDb();
-    const st = StateTree.open(db, sha256, { sweepBlocks: 1 });
+    const st = StateTree.open(db, sha256, { sweepBlocks: 1, flushWritesMin: 0 });
     assert.equal(hex(st.root()), hex(referenceRoot(new Map())));
     // Writing then deleting everything comes back to it, and leaves no bucket rows behind.
     apply(db, st, new Map([['a', new Uint8Array([1])]]));

@@ -65,8 +65,14 @@ CREATE TABLE IF NOT EXISTS state_bucket (bucket INTEGER PRIMARY KEY, hash BLOB N
 CREATE TABLE IF NOT EXISTS state_journal (seq INTEGER PRIMARY KEY, key TEXT NOT NULL);
 `;
 
-/** Blocks per sweep of the whole bucket space, by default. */
+/** Slices per sweep of the whole bucket space, by default. */
 const SWEEP_BLOCKS = 32;
+/**
+ * A slice is flushed once at least this many writes arrived since the last flush (at most one
+ * slice per block): a slice's rows span a fixed set of pages, so flushing it after every small
+ * block would rewrite the same pages for a few entries each time.
+ */
+const FLUSH_WRITES_MIN = 1000;
 
 /** One key of a bucket, as held in state_bucket.entries. */
 interface Entry {
@@ -103,6 +109,8 @@ export class StateTree {
   /** Next bucket the sweep flushes, and the last journal row older than this sweep. */
   private sweepCursor = 0;
   private sweepFrom = 0;
+  /** Writes applied since the last slice flush. */
+  private sinceFlush = 0;
   private readonly emptyBucket: Uint8Array;
   private readonly nodeBuf = Buffer.alloc(1 + 2 * HASH_BYTES);
   private bucketBuf = Buffer.alloc(1 + 64 * HASH_BYTES);
@@ -112,6 +120,7 @@ export class StateTree {
     private readonly db: Database.Database,
     private readonly hash: HashFn,
     private readonly sweepWidth: number,
+    private readonly flushWritesMin: number,
   ) {
     this.emptyBucket = emptyBucketHash(hash);
     this.nodeBuf[0] = NODE_PREFIX;
@@ -138,9 +147,9 @@ export class StateTree {
    *
    * @example const state = StateTree.open(db, suite.hash); state.root();
    */
-  static open(db: Database.Database, hash: HashFn, opts: { sweepBlocks?: number } = {}): StateTree {
+  static open(db: Database.Database, hash: HashFn, opts: { sweepBlocks?: number; flushWritesMin?: number } = {}): StateTree {
     db.exec(SCHEMA);
-    const t = new StateTree(db, hash, Math.ceil(B / (opts.sweepBlocks ?? SWEEP_BLOCKS)));
+    const t = new StateTree(db, hash, Math.ceil(B / (opts.sweepBlocks ?? SWEEP_BLOCKS)), opts.flushWritesMin ?? FLUSH_WRITES_MIN);
     t.reload();
     return t;
   }
@@ -164,6 +173,11 @@ export class StateTree {
   applyWrites(writes: ReadonlyMap<string, Uint8Array | undefined>): Uint8Array {
     assert(this.db.inTransaction, 'StateTree.applyWrites runs inside the caller’s transaction');
     const root = this.stageWrites(writes);
+    if (this.sinceFlush + writes.size < this.flushWritesMin) {
+      this.commitStage([]);
+      this.sinceFlush += writes.size;
+      return root;
+    }
     const end = Math.min(B, this.sweepCursor + this.sweepWidth);
     const flushed = this.flushRange(this.sweepCursor, end);
     let sweepFrom = this.sweepFrom;
@@ -174,6 +188,7 @@ export class StateTree {
     this.commitStage(flushed);
     this.sweepCursor = end === B ? 0 : end;
     this.sweepFrom = sweepFrom;
+    this.sinceFlush = 0;
     return root;
   }
 
@@ -209,6 +224,7 @@ export class StateTree {
     this.entryCacheSize = 0;
     this.pending.clear();
     this.sweepCursor = 0;
+    this.sinceFlush = 0;
     this.sweepFrom = this.stmts.journalEnd.get() ?? 0;
     const n = this.nodes;
     for (let b = 0; b < B; b++) n.set(this.emptyBucket, (B + b) * HASH_BYTES);

@@ -49,10 +49,11 @@ describe('TxIndex', () => {
         fc.array(blockArb, { minLength: 1, maxLength: 40 }),
         fc.integer({ min: 0, max: 4 }),
         fc.array(fc.boolean(), { maxLength: 40 }),
-        (blocks, bits, reopenAt) => {
+        fc.integer({ min: 0, max: 30 }),
+        (blocks, bits, reopenAt, flushEntriesMin) => {
           const path = join(dir, `p${dbCount++}.db`);
           let db = openDb(path);
-          let index = TxIndex.open(db, { sliceBits: bits });
+          let index = TxIndex.open(db, { sliceBits: bits, flushEntriesMin });
           const model = new Map<string, TxLocation>();
           const absent = Array.from({ length: 5 }, () => new Uint8Array(randomBytes(32)));
           blocks.forEach((b, h) => {
@@ -63,7 +64,7 @@ describe('TxIndex', () => {
             if (reopenAt[h] === true) {
               db.close();
               db = openDb(path);
-              index = TxIndex.open(db, { sliceBits: bits });
+              index = TxIndex.open(db, { sliceBits: bits, flushEntriesMin });
             }
           });
           for (const b of blocks) for (const id of b.ids) assert.deepEqual(index.get(id), model.get(key(id)));
@@ -82,13 +83,24 @@ describe('TxIndex', () => {
 
   it('flushes slices into txs and keeps tx_recent within about two sweeps', () => {
     const db = openDb(join(dir, `b${dbCount++}.db`));
-    const index = TxIndex.open(db, { sliceBits: 3 });
+    const index = TxIndex.open(db, { sliceBits: 3, flushEntriesMin: 0 });
     for (let h = 0; h < 100; h++) {
       commit(db, index, h, { ids: Array.from({ length: 20 }, () => new Uint8Array(randomBytes(32))), codes: [] });
       assert.ok(recentRows(db) <= 2 * 8 + 1, `tx_recent has ${recentRows(db)} rows at height ${h}`);
     }
     const settled = db.prepare('SELECT COUNT(*) FROM txs').pluck().get() as number;
     assert.ok(settled >= 20 * (100 - 2 * 8), `only ${settled} entries reached txs`);
+    db.close();
+  });
+
+  it('flushes a slice only once flushEntriesMin entries have arrived since the last flush', () => {
+    const db = openDb(join(dir, `m${dbCount++}.db`));
+    const index = TxIndex.open(db, { sliceBits: 0, flushEntriesMin: 50 });
+    const settled = () => db.prepare('SELECT COUNT(*) FROM txs').pluck().get() as number;
+    for (let h = 0; h < 4; h++) commit(db, index, h, { ids: Array.from({ length: 12 }, () => new Uint8Array(randomBytes(32))), codes: [] });
+    assert.equal(settled(), 0, '48 entries: no flush yet');
+    commit(db, index, 4, { ids: Array.from({ length: 12 }, () => new Uint8Array(randomBytes(32))), codes: [] });
+    assert.equal(settled(), 60, 'the 50th entry flushes the (single) slice');
     db.close();
   });
 
