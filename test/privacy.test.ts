@@ -80,8 +80,12 @@ describe('privacy computing between nodes', () => {
     toCourt = net.client(1, net.layout.nodes[0]?.keyFile);
     const file = join(net.dir, 'applicants.txt');
     writeFileSync(file, applicants.join('\n'));
-    const put = await cliAsync(['privacy', 'dataset', 'put', 'applicants', file, '--config', net.layout.nodes[0]?.config ?? '']);
+    // Small parts, so the CLI sends the file in several requests (whole lines each).
+    const put = await cliAsync(['privacy', 'dataset', 'put', 'applicants', file, '--part-bytes', '1024', '--config', net.layout.nodes[0]?.config ?? '']);
     assert.equal(put.status, 0, put.stderr);
+    const stored = JSON.parse(put.stdout) as { size: number; parts: number };
+    assert.equal(stored.size, applicants.length);
+    assert.ok(stored.parts >= 5, `sent in ${stored.parts} parts`);
     await court.request('PUT', '/v1/privacy/datasets/debtors', new Uint8Array(Buffer.from(debtors.join('\n'))));
   });
   after(() => net?.close());
@@ -123,6 +127,28 @@ describe('privacy computing between nodes', () => {
     // No identifier of either set is on chain.
     const state = JSON.stringify(chain);
     assert.ok(!applicants.some((a) => state.includes(a)));
+  });
+
+  it('a dataset sent in parts appears only with its last part; parts out of order are refused', async () => {
+    const path = '/v1/privacy/datasets/parted';
+    const put = (q: string, lines: string[]) => court.request('PUT', `${path}?${q}`, new Uint8Array(Buffer.from(lines.join('\n'))));
+    await rejects(put('part=3&parts=3', ['x']), 'MALFORMED');
+    await rejects(put('part=1&parts=3', ['x']), 'PRIVACY_BAD_MESSAGE');
+    assert.deepEqual(await put('part=0&parts=3', ['a', 'b']), { name: 'parted', received: 1, parts: 3 });
+    await rejects(put('part=2&parts=3', ['c']), 'PRIVACY_BAD_MESSAGE');
+    assert.deepEqual(await put('part=1&parts=3', ['c', 'a']), { name: 'parted', received: 2, parts: 3 });
+    // Not there yet: a PSI job naming it is refused.
+    await rejects(
+      court.request('POST', '/v1/privacy/psi', {
+        dataset: 'parted',
+        peerUrl: net.layout.nodes[0]?.url ?? '',
+        peerOrg: 'org1',
+        peerDataset: 'applicants',
+        mode: 'size',
+      }),
+      'NOT_FOUND',
+    );
+    assert.deepEqual(await put('part=2&parts=3', ['d']), { name: 'parted', size: 4, parts: 3 });
   });
 
   it('size-only PSI through the API reveals only the count', async () => {

@@ -111,10 +111,17 @@ function privacyPaths() {
   const json = { content: { 'application/json': { schema: { type: 'object' } } } };
   return {
     '/v1/privacy/datasets/{name}': {
-      put: op('Store a named dataset on this node (one item per line; never on chain)', {
-        parameters: [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
-        requestBody: bin,
-      }),
+      put: op(
+        'Store a named dataset on this node (one item per line; never on chain). A large one in parts: ?part=i&parts=n, whole lines, in order; it appears when the last part arrives',
+        {
+          parameters: [
+            { name: 'name', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'part', in: 'query', required: false, schema: { type: 'integer', minimum: 0 } },
+            { name: 'parts', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 4096 } },
+          ],
+          requestBody: bin,
+        },
+      ),
     },
     '/v1/privacy/psi': {
       post: op('Start a PSI job with a peer node: {dataset, peerUrl, peerOrg, peerDataset, mode: set|size, purpose}; 202 with the job', { requestBody: json }),

@@ -112,7 +112,12 @@ export function registerPrivacyRoutes(app: FastifyInstance, node: CredenceNode):
     await service?.close();
   });
 
-  app.put('/v1/privacy/datasets/:name', async (req) => svc().putDataset((req.params as { name: string }).name, bytesBody(req)));
+  app.put('/v1/privacy/datasets/:name', async (req) => {
+    const name = (req.params as { name: string }).name;
+    const q = req.query as { part?: string; parts?: string };
+    if (q.part === undefined && q.parts === undefined) return svc().putDataset(name, bytesBody(req));
+    return svc().putDatasetPart(name, bytesBody(req), { index: Number(q.part ?? 'x'), count: Number(q.parts ?? 'x') });
+  });
   app.post('/v1/privacy/psi', async (req, reply) => reply.code(202).send(await svc().startPsi(startPsiArgs(req.body))));
   app.get('/v1/privacy/jobs/:id', async (req) => {
     const id = jobParam(req);

@@ -10,7 +10,7 @@ import { ED25519_SPKI_PREFIX, privateKeyFromPem, rawFromSpki } from '../crypto/r
 import { type Credential, type CredentialSecrets, issueCredential, proveThreshold } from '../crypto/zkThreshold.js';
 import type { CredenceClient } from '../sdk/client.js';
 import { toHex } from '../util/bytes.js';
-import { CredenceError } from '../util/errors.js';
+import { CredenceError, Codes } from '../util/errors.js';
 import { type ConnectOpts, addConnectOptions, connect } from './connect.js';
 import { Progress, printJson, run } from './output.js';
 
@@ -49,10 +49,13 @@ export function registerPrivacy(program: Command): void {
     .description('privacy computing between nodes: PSI, secure aggregation, private scorecard evaluation, zero-knowledge threshold proofs, job status');
   const ds = p.command('dataset').description('named item lists kept on a node (never on chain)');
   addConnectOptions(
-    ds.command('put <name> <file>').description('store a dataset (one item per line: enterprise codes or person pseudonyms) on the node'),
+    ds
+      .command('put <name> <file>')
+      .description('store a dataset (one item per line: enterprise codes or person pseudonyms) on the node; a large file goes in parts, with a progress bar')
+      .option('--part-bytes <n>', 'most bytes per request', String(UPLOAD_PART_BYTES)),
   ).action(
-    run(async (name: string, file: string, o: ConnectOpts) => {
-      printJson(await connect(o).request('PUT', `/v1/privacy/datasets/${encodeURIComponent(name)}`, new Uint8Array(readFileSync(file))));
+    run(async (name: string, file: string, o: ConnectOpts & { partBytes: string }) => {
+      printJson(await uploadDataset(connect(o), name, new Uint8Array(readFileSync(file)), Number(o.partBytes)));
     }),
   );
 
@@ -93,6 +96,41 @@ export function registerPrivacy(program: Command): void {
 
   registerAggregate(p);
   registerZk(p);
+}
+
+/** Below the node's default 16 MiB body limit, with room to spare. */
+const UPLOAD_PART_BYTES = 8 * 1024 * 1024;
+
+/** Split at line ends into parts of at most `max` bytes (a single longer line is its own part). */
+function splitLines(data: Uint8Array, max: number): Uint8Array[] {
+  const parts: Uint8Array[] = [];
+  let start = 0;
+  while (start < data.byteLength) {
+    let end = Math.min(data.byteLength, start + max);
+    if (end < data.byteLength) {
+      const nl = data.lastIndexOf(0x0a, end - 1);
+      end = nl >= start ? nl + 1 : data.indexOf(0x0a, end) + 1 || data.byteLength;
+    }
+    parts.push(data.subarray(start, end));
+    start = end;
+  }
+  return parts.length > 0 ? parts : [data];
+}
+
+async function uploadDataset(client: CredenceClient, name: string, data: Uint8Array, partBytes: number): Promise<JsonValue> {
+  if (!Number.isInteger(partBytes) || partBytes < 1024) throw new CredenceError(Codes.MALFORMED, '--part-bytes must be an integer of at least 1024');
+  const path = `/v1/privacy/datasets/${encodeURIComponent(name)}`;
+  const parts = splitLines(data, partBytes);
+  if (parts.length === 1) return client.request('PUT', path, data);
+  const progress = new Progress(`upload ${name}`);
+  let result: JsonValue = null;
+  let sent = 0;
+  for (const [i, part] of parts.entries()) {
+    result = await client.request('PUT', `${path}?part=${i}&parts=${parts.length}`, part);
+    sent += part.byteLength;
+    progress.update(sent, data.byteLength);
+  }
+  return result;
 }
 
 /** "org=url" or "org=url=dataset" → {org, url, dataset?} */

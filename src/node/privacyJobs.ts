@@ -23,6 +23,9 @@ import type { CredenceNode } from './node.js';
 const NAME_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 export const DATASET_ITEMS_MAX = 2_000_000;
 const ITEM_BYTES_MAX = 256;
+/** Parts of one dataset upload, at most, and uploads in progress on a node, at most. */
+const UPLOAD_PARTS_MAX = 4096;
+const UPLOADS_MAX = 16;
 const JOBS_MAX = 1000;
 /** A peer session with no message for this long is dropped (and the job failed on chain). */
 export const SESSION_IDLE_MS = Number(process.env.CREDENCE_PRIVACY_IDLE_MS ?? 60_000);
@@ -109,8 +112,50 @@ export class PrivacyService {
 
   // ---- datasets (local, off chain) ----
 
+  /**
+   * Store a dataset sent in `part.count` parts (whole lines each, in order from 0): the parts
+   * are gathered in memory and the dataset appears, atomically, only when the last arrives.
+   * A part out of order is refused and the upload stays where it was; part 0 always starts
+   * the upload afresh; a bad part drops the upload.
+   */
+  putDatasetPart(name: string, body: Uint8Array, part: { index: number; count: number }): { name: string; size?: number; received?: number; parts: number } {
+    checkName(name);
+    const { index, count } = part;
+    if (!Number.isInteger(count) || count < 1 || count > UPLOAD_PARTS_MAX || !Number.isInteger(index) || index < 0 || index >= count) {
+      throw new CredenceError(Codes.MALFORMED, `part must be an integer in 0..parts-1 and parts in 1..${UPLOAD_PARTS_MAX}`);
+    }
+    if (index === 0) {
+      this.uploads.delete(name);
+      if (this.uploads.size >= UPLOADS_MAX) throw new CredenceError(Codes.POOL_FULL, 'too many dataset uploads in progress; finish or restart one');
+      this.uploads.set(name, { next: 0, count, items: new Set() });
+    }
+    const up = this.uploads.get(name);
+    if (up === undefined || up.next !== index || up.count !== count) {
+      throw new CredenceError(
+        PrivacyCodes.BAD_MESSAGE,
+        `expected part ${up?.next ?? 0} of ${up?.count ?? count} for dataset ${name}; restart the upload from part 0`,
+      );
+    }
+    try {
+      for (const it of parseItems(Buffer.from(body).toString('utf8'))) up.items.add(it);
+      if (up.items.size > DATASET_ITEMS_MAX) throw new CredenceError(PrivacyCodes.SIZE_MISMATCH, `a dataset has at most ${DATASET_ITEMS_MAX} items`);
+    } catch (e) {
+      this.uploads.delete(name);
+      throw e;
+    }
+    up.next += 1;
+    if (up.next < count) return { name, received: up.next, parts: count };
+    this.uploads.delete(name);
+    return { ...this.writeDataset(name, [...up.items]), parts: count };
+  }
+
+  private readonly uploads = new Map<string, { next: number; count: number; items: Set<string> }>();
+
   putDataset(name: string, body: Uint8Array): { name: string; size: number } {
-    const items = parseItems(Buffer.from(body).toString('utf8'));
+    return this.writeDataset(name, parseItems(Buffer.from(body).toString('utf8')));
+  }
+
+  private writeDataset(name: string, items: readonly string[]): { name: string; size: number } {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const file = join(this.dir, `${checkName(name)}.txt`);
     writeFileSync(`${file}.tmp`, items.join('\n'), { mode: 0o600 });
