@@ -93,14 +93,15 @@ export class PsiPool {
   private async chunked(n: number, onProgress: Progress | undefined, task: (lo: number, hi: number) => Promise<Uint8Array>): Promise<Uint8Array> {
     const out = new Uint8Array(32 * n);
     const window = 2 * this.threads;
-    // Small sets get smaller chunks (16 per thread) so that every thread has work until the end.
-    const chunk = Math.max(64, Math.min(CHUNK_ITEMS, Math.ceil(n / (16 * this.threads))));
+    // Guided chunks: a share of what is left, so that they shrink towards the end and every
+    // thread has work until the end (from at most CHUNK_ITEMS down to 64 items).
+    const share = 8 * this.threads;
     let next = 0;
     let done = 0;
     const lane = async (): Promise<void> => {
       while (next < n) {
         const lo = next;
-        const hi = Math.min(n, lo + chunk);
+        const hi = Math.min(n, lo + Math.max(64, Math.min(CHUNK_ITEMS, Math.ceil((n - lo) / share))));
         next = hi;
         out.set(await task(lo, hi), 32 * lo);
         done += hi - lo;
