@@ -8,7 +8,7 @@
 // import were nothing but crypto on one core.
 
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canonicalJsonBytes } from '../src/codec/canonicalJson.js';
@@ -72,6 +72,26 @@ function cpuSeconds(pid: number | undefined, thread?: number): number {
   }
 }
 
+/** CPU seconds of each thread of a process by thread id, from /proc (Linux; empty elsewhere). */
+function threadCpu(pid: number | undefined): Map<number, number> {
+  const out = new Map<number, number>();
+  if (pid === undefined) return out;
+  try {
+    for (const t of readdirSync(`/proc/${pid}/task`)) out.set(Number(t), cpuSeconds(pid, Number(t)));
+  } catch {
+    // the process ended meanwhile
+  }
+  return out;
+}
+
+/** CPU µs per record of each thread that used any between two snapshots, busiest first. */
+function threadCpuPerRecord(before: Map<number, number>, after: Map<number, number>, records: number): number[] {
+  return [...after]
+    .map(([tid, s]) => Math.round(((s - (before.get(tid) ?? 0)) * 1e6) / records))
+    .filter((us) => us > 0)
+    .sort((a, b) => b - a);
+}
+
 async function importAll(provider: ProviderClient, all: Row[], concurrency: number, progress: (done: number) => void): Promise<number> {
   let next = 0;
   let anchored = 0;
@@ -117,11 +137,16 @@ export async function runAnchorBench(o: AnchorBenchOptions): Promise<Record<stri
     const provider = new ProviderClient(client);
     const load0 = loadavg()[0] ?? 0;
     const pid = node.child.pid;
-    const cpu0 = { process: cpuSeconds(pid), main: cpuSeconds(pid, pid) };
+    const cpu0 = { process: cpuSeconds(pid), main: cpuSeconds(pid, pid), threads: threadCpu(pid), client: process.cpuUsage() };
     const t0 = performance.now();
     const anchored = await importAll(provider, all, o.concurrency, (done) => process.stderr.write(`\ranchored ${done}/${all.length}`));
     const seconds = (performance.now() - t0) / 1000;
-    const cpu = { process: cpuSeconds(pid) - cpu0.process, main: cpuSeconds(pid, pid) - cpu0.main };
+    const cpu = {
+      process: cpuSeconds(pid) - cpu0.process,
+      main: cpuSeconds(pid, pid) - cpu0.main,
+      threads: threadCpu(pid),
+      client: process.cpuUsage(cpu0.client),
+    };
     process.stderr.write('\n');
     const stats = await provider.vaultStats();
     const recordsPerSec = Math.round(anchored / seconds);
@@ -139,6 +164,9 @@ export async function runAnchorBench(o: AnchorBenchOptions): Promise<Record<stri
       // CPU the node spent per record (all its threads, and its main thread alone), from /proc: steadier than wall time on a shared machine.
       nodeCpuUsPerRecord: Math.round((cpu.process * 1e6) / anchored),
       nodeMainThreadCpuUsPerRecord: Math.round((cpu.main * 1e6) / anchored),
+      // The node's CPU per record of each busy thread (main, seal workers, V8's GC helpers ...), and the bench client's own.
+      nodeThreadCpuUsPerRecord: threadCpuPerRecord(cpu0.threads, cpu.threads, anchored),
+      clientCpuUsPerRecord: Math.round((cpu.client.user + cpu.client.system) / anchored),
       referenceCryptoPerSec: Math.round(refPerSec),
       ratio: Math.round((recordsPerSec / refPerSec) * 1000) / 1000,
       target: 50_000,

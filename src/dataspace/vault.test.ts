@@ -16,9 +16,11 @@ const dir = mkdtempSync(join(tmpdir(), 'vault-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const key = new Uint8Array(32).fill(9);
 
-function rec(i: number, subject: Record['subject'] = 'E:91110000600037341L'): Record {
+const BATCH = 'c0'.repeat(28);
+
+function rec(i: number, subject: Record['subject'] = 'E:91110000600037341L', batch = BATCH): Record {
   return {
-    id: recordIdAt('c0'.repeat(28), i),
+    id: recordIdAt(batch, i),
     schema: 'court-judgment',
     subject,
     provider: 'court',
@@ -35,7 +37,7 @@ function fileBytes(path: string): Buffer {
 function stage(vault: SqliteVault, id: string, records: Record[]): StagedItem[] {
   const items = records.map((record) => {
     const salt = newSalt();
-    return { record, salt, commitment: commit(suite, record, salt), expiresAt: Date.UTC(2026, 5, 30), ref: `ref-${record.id.slice(-8)}` };
+    return { record, salt, commitment: commit(suite, record, salt), expiresAt: Date.UTC(2026, 5, 30), ref: `ref-${record.id.slice(-12)}` };
   });
   vault.stageBatch({
     id,
@@ -55,7 +57,7 @@ describe('SqliteVault', () => {
   it('seals and stages batches in worker threads: same commitments and root, rows that open, duplicates refused', async () => {
     const path = join(dir, 'pool.sqlite');
     const v = new SqliteVault({ path, key, suite, sealThreads: 2 });
-    const records = Array.from({ length: 50 }, (_, i) => rec(100 + i));
+    const records = Array.from({ length: 50 }, (_, i) => rec(i));
     const inputs = records.map((r, i) => ({
       id: r.id,
       json: canonicalJsonBytes(r as unknown as JsonValue),
@@ -67,11 +69,11 @@ describe('SqliteVault', () => {
     }));
     const sealed = await v.sealBatch(inputs);
     assert.deepEqual(sealed.root, batchRoot(suite, sealed.commitments));
-    const tx = { id: 'pooled', txId: 'cd'.repeat(32), tx: new Uint8Array([1]), txExpiresAt: 1 };
+    const tx = { id: BATCH, txId: 'cd'.repeat(32), tx: new Uint8Array([1]), txExpiresAt: 1 };
     await v.stageSealed(sealed, tx);
     assert.equal(v.get(records[7]?.id as string), undefined, 'staged: not readable yet');
     assert.deepEqual(v.stats(), { live: 0, pending: 50, destroyed: 0 });
-    v.finishBatch('pooled');
+    v.finishBatch(BATCH);
     const got = v.get(records[7]?.id as string);
     assert.deepEqual(got?.record, records[7]);
     assert.deepEqual(sealed.commitments[7], commit(suite, records[7] as Record, got?.salt as Uint8Array));
@@ -79,7 +81,9 @@ describe('SqliteVault', () => {
     assert.deepEqual(v.dueForExpiry(Date.UTC(2027, 0, 1), 10), [records[3]?.id]);
     assert.deepEqual(v.publishedRefs('court-judgment', ['pool-1', 'x']), new Set(['pool-1']));
     const again = await v.sealBatch(inputs.slice(0, 2));
-    await assert.rejects(v.stageSealed(again, { ...tx, id: 'again' }), (e: { code?: string }) => e.code === 'RECORD_EXISTS');
+    await assert.rejects(v.stageSealed(again, tx), (e: { code?: string }) => e.code === 'RECORD_EXISTS');
+    const misnumbered = await v.sealBatch(inputs.slice(2, 3));
+    await assert.rejects(v.stageSealed(misnumbered, { ...tx, id: 'd0'.repeat(28) }), (e: { code?: string }) => e.code === 'MALFORMED');
     v.discardSealed(await v.sealBatch(inputs.slice(5, 6)));
     assert.deepEqual(v.pendingBatches(), []);
     v.close();
@@ -142,18 +146,19 @@ describe('SqliteVault', () => {
 
   it('staged batches are invisible until finished, and vanish when dropped', () => {
     const v = new SqliteVault({ path: join(dir, 'c.sqlite'), key, suite });
-    const a = stage(v, 'batch-a', [rec(10), rec(11)]);
-    stage(v, 'batch-b', [rec(12)]);
+    const [batchA, batchB] = ['a1'.repeat(28), 'b2'.repeat(28)];
+    const a = stage(v, batchA, [rec(0, undefined, batchA), rec(1, undefined, batchA)]);
+    stage(v, batchB, [rec(0, undefined, batchB)]);
     assert.equal(v.get(a[0]?.record.id as string), undefined);
     assert.deepEqual(
       v.pendingBatches().map((b) => [b.id, b.records]),
       [
-        ['batch-a', 2],
-        ['batch-b', 1],
+        [batchA, 2],
+        [batchB, 1],
       ],
     );
-    v.finishBatch('batch-a');
-    v.dropBatch('batch-b');
+    v.finishBatch(batchA);
+    v.dropBatch(batchB);
     assert.deepEqual(v.pendingBatches(), []);
     assert.deepEqual(v.get(a[1]?.record.id as string)?.record, a[1]?.record);
     const inc = v.inclusion(a[1]?.record.id as string);
@@ -164,7 +169,7 @@ describe('SqliteVault', () => {
     assert.deepEqual(v.stats(), { live: 2, pending: 0, destroyed: 0 });
     assert.deepEqual(v.latestByRef('court-judgment', a[0]?.ref as string), { id: a[0]?.record.id, version: 1, readable: true });
     assert.deepEqual(v.publishedRefs('court-judgment', [a[0]?.ref as string, 'no-such-ref']), new Set([a[0]?.ref]));
-    v.dropBatch('batch-a');
+    v.dropBatch(batchA);
     assert.equal(v.stats().live, 2, 'an anchored batch is never dropped');
     assert.deepEqual(v.dueForExpiry(Date.UTC(2026, 5, 29), 10), []);
     assert.equal(v.dueForExpiry(Date.UTC(2026, 5, 30), 10).length, 2);

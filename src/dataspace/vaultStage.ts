@@ -4,6 +4,7 @@
 // while its batch row is.
 
 import Database from 'better-sqlite3';
+import { recordIdAt } from '../contracts/recordBatch.js';
 import { CredenceError, Codes } from '../util/errors.js';
 
 /** One record's vault row. */
@@ -68,11 +69,25 @@ export function insertRow(db: Database.Database, r: StageRow, batch: { id: strin
   }
 }
 
-/** Stage a batch: its row (pending, with the transaction) and its records, in one durable transaction. */
+/**
+ * Stage a batch: its row (pending, with the transaction) and its records, in one durable
+ * transaction. Record `index` of the batch must have the id `recordIdAt(batch, index)`: the
+ * vault finds a batch's records by that key range (vault.ts, IN_BATCH), not by an index.
+ */
 export function stageRows(db: Database.Database, h: StageHeader, rows: readonly StageRow[]): void {
+  rows.forEach((r, index) => {
+    if (r.id !== recordIdAt(h.id, index))
+      throw new CredenceError(Codes.MALFORMED, `record ${index} of batch ${h.id.slice(0, 64)} does not have the batch's record id`);
+  });
   const s = prepared(db);
   db.transaction(() => {
-    s.batch.run(h.id, 'pending', h.txId, h.tx, h.txExpiresAt, h.root, Date.now(), h.commitments);
+    try {
+      s.batch.run(h.id, 'pending', h.txId, h.tx, h.txExpiresAt, h.root, Date.now(), h.commitments);
+    } catch (e) {
+      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY')
+        throw new CredenceError(Codes.RECORD_EXISTS, 'a batch with this id is already in the vault');
+      throw e;
+    }
     rows.forEach((r, index) => {
       insertRow(db, r, { id: h.id, index });
     });
