@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import { assert, CredenceError, Codes } from '../util/errors.js';
 import { AEAD_AES_256_GCM, HPKE_X25519_ENC_BYTES, openBase, rawPublicOf, sealBase } from './hpke.js';
-import { freshRandom } from './randomPool.js';
+import { freshRandomInto } from './randomPool.js';
 import {
   asBuffer,
   ED25519_SPKI_PREFIX,
@@ -108,10 +108,16 @@ function verify(publicKey: Uint8Array, digest: Uint8Array, signature: Uint8Array
 
 function encrypt(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array = EMPTY): Uint8Array {
   requireSymmetricKey(key, Codes.BAD_KEY);
-  const nonce = freshRandom(GCM_NONCE_BYTES);
+  // nonce ‖ ciphertext ‖ tag, written into one buffer (GCM's ciphertext is as long as the plaintext).
+  const out = new Uint8Array(GCM_NONCE_BYTES + plaintext.byteLength + GCM_TAG_BYTES);
+  const nonce = freshRandomInto(out.subarray(0, GCM_NONCE_BYTES));
   const c = crypto.createCipheriv('aes-256-gcm', asBuffer(key), nonce, { authTagLength: GCM_TAG_BYTES });
   c.setAAD(asBuffer(aad));
-  return new Uint8Array(Buffer.concat([nonce, c.update(asBuffer(plaintext)), c.final(), c.getAuthTag()]));
+  const body = c.update(asBuffer(plaintext));
+  out.set(body, GCM_NONCE_BYTES);
+  out.set(c.final(), GCM_NONCE_BYTES + body.byteLength);
+  out.set(c.getAuthTag(), GCM_NONCE_BYTES + plaintext.byteLength);
+  return out;
 }
 
 function decrypt(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array = EMPTY): Uint8Array {

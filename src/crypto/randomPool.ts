@@ -11,12 +11,18 @@ let used = POOL_BYTES;
 
 /** `n` fresh random bytes (n at most 1,024); never shared with another caller. */
 export function freshRandom(n: number): Uint8Array {
-  if (!Number.isInteger(n) || n < 0 || n > 1024) throw new RangeError('freshRandom takes 0 to 1024 bytes');
+  return freshRandomInto(new Uint8Array(n));
+}
+
+/** Fill `out` (at most 1,024 bytes) with fresh random bytes, never shared with another caller; returns it. */
+export function freshRandomInto<T extends Uint8Array>(out: T): T {
+  const n = out.byteLength;
+  if (n > 1024) throw new RangeError('freshRandom takes 0 to 1024 bytes');
   if (used + n > POOL_BYTES) {
     randomFillSync(pool);
     used = 0;
   }
-  const out = pool.slice(used, used + n);
+  out.set(pool.subarray(used, used + n));
   pool.fill(0, used, used + n);
   used += n;
   return out;

@@ -68,8 +68,9 @@ function handle(m: SealRequest): SealResponse | undefined {
     stageRows(db, { ...m.header, root: h.root, commitments: h.commitments }, h.rows);
     return { job: m.job, staged: true };
   }
-  const { records, rows, root } = sealRecords(suite, key, inputs(m));
-  const commitments = packBytes(records.map((r) => r.commitment)).bytes;
+  const sealed = sealRecords(suite, key, inputs(m));
+  const { rows, root } = sealed;
+  const commitments = packBytes(sealed.commitments).bytes;
   held.set(m.job, { rows, root, commitments });
   return { job: m.job, commitments: commitments.slice(), root };
 }

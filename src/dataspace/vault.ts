@@ -210,8 +210,7 @@ export class SqliteVault implements BatchVault {
 
   async sealBatch(items: readonly SealInput[]): Promise<SealedBatch> {
     if (this.pool !== undefined) return this.pool.seal(items);
-    const { records, rows, root } = sealRecords(this.suite, this.key, items);
-    return { commitments: records.map((r) => r.commitment), root, rows };
+    return sealRecords(this.suite, this.key, items);
   }
 
   async stageSealed(sealed: SealedBatch, tx: Omit<StageHeader, 'root' | 'commitments'>): Promise<void> {
