@@ -15,7 +15,7 @@
 // same ref, `action: "revoke"` revokes it (data is then `{ reason }`). Row errors never quote
 // a value (a value might be a personal ID number).
 
-import { type JsonValue, canonicalJsonBytes } from '../codec/canonicalJson.js';
+import { type JsonValue, canonicalJson } from '../codec/canonicalJson.js';
 import { TX_LIMITS } from '../codec/tx.js';
 import {
   ANCHOR_BYTES,
@@ -77,6 +77,16 @@ interface Prepared {
   /** End of the conduct (ms) of a negative record, and when it expires. */
   readonly negative?: { readonly conductEnd: number; readonly expiresAt: number };
   readonly ref?: string;
+}
+
+/** What checking the rows of one import call shares between rows. */
+interface CallState {
+  /** Refs of earlier rows of this call. */
+  readonly refsSeen: Set<string>;
+  /** Refs already published before this call. */
+  readonly published: Set<string>;
+  /** Subjects of the identifiers checked so far in this call (cache key: "u" + USCC or "r" + resident ID). */
+  readonly subjects: Map<string, SubjectId>;
 }
 
 /** What cutting batches needs to know of a row. */
@@ -142,6 +152,21 @@ function subjectRuns(rows: readonly { subject: string }[]): [string, number][] {
   return runs;
 }
 
+/** The record with its id, its keys built in canonical (sorted) order so that encoding it sorts nothing. */
+function inKeyOrder(id: string, d: Omit<Record, 'id'>): Record {
+  const r: { [k: string]: unknown } = {};
+  if (d.conductEnd !== undefined) r.conductEnd = d.conductEnd;
+  r.data = d.data;
+  r.id = id;
+  r.provider = d.provider;
+  if (d.revokes !== undefined) r.revokes = d.revokes;
+  r.schema = d.schema;
+  r.subject = d.subject;
+  if (d.supersedes !== undefined) r.supersedes = d.supersedes;
+  r.version = d.version;
+  return r as unknown as Record;
+}
+
 class RowFailure extends CredenceError {}
 
 function rowFail(code: string, message: string): never {
@@ -173,11 +198,11 @@ export class Importer {
     const errors: RowError[] = [];
     const good: Prepared[] = [];
     const refsSeen = new Set<string>();
-    const published = this.o.vault.publishedRefs(def.id, publishRefs(rows));
+    const call: CallState = { refsSeen, published: this.o.vault.publishedRefs(def.id, publishRefs(rows)), subjects: new Map() };
     rows.forEach(({ row, value }) => {
       const n = row;
       try {
-        good.push(this.prepare(def, value, n, refsSeen, published));
+        good.push(this.prepare(def, value, n, call));
       } catch (e) {
         if (!isCredenceError(e)) throw e;
         errors.push({ row: n, code: e.code, message: e.message });
@@ -196,7 +221,19 @@ export class Importer {
     return result;
   }
 
-  private subjectOf(row: Row): SubjectId {
+  /** The row's subject; an identifier already checked in this call (an SME has many rows) is looked up, not checked again. */
+  private subjectOf(row: Row, known: Map<string, SubjectId>): SubjectId {
+    const { uscc, residentId } = row;
+    const key =
+      typeof uscc === 'string' && residentId === undefined ? `u${uscc}` : typeof residentId === 'string' && uscc === undefined ? `r${residentId}` : undefined;
+    const seen = key === undefined ? undefined : known.get(key);
+    if (seen !== undefined) return seen;
+    const subject = this.checkSubject(row);
+    if (key !== undefined) known.set(key, subject);
+    return subject;
+  }
+
+  private checkSubject(row: Row): SubjectId {
     const { uscc, residentId } = row;
     if ((uscc === undefined) === (residentId === undefined)) rowFail(Codes.INVALID_IDENTIFIER, 'a row names its subject by exactly one of uscc or residentId');
     if (uscc !== undefined) {
@@ -214,9 +251,10 @@ export class Importer {
     return personSubjectId(this.o.pseudonymSecret, residentId);
   }
 
-  private prepare(def: SchemaDefinition, row: Row, n: number, refsSeen: Set<string>, published: Set<string>): Prepared {
+  private prepare(def: SchemaDefinition, row: Row, n: number, call: CallState): Prepared {
     if (row === null || typeof row !== 'object' || Array.isArray(row)) rowFail(Codes.MALFORMED, 'a row must be an object');
-    const subject = this.subjectOf(row);
+    const { refsSeen, published } = call;
+    const subject = this.subjectOf(row, call.subjects);
     const ref = row.ref;
     if (ref !== undefined && (typeof ref !== 'string' || !REF_RE.test(ref))) rowFail(Codes.MALFORMED, 'ref must be 1 to 128 printable ASCII characters');
     if (ref !== undefined) {
@@ -304,14 +342,19 @@ export class Importer {
   private async assemble(def: SchemaDefinition, batch: Prepared[]): Promise<{ ids: string[]; sealed: SealedBatch; args: AnchorArgs; id: string }> {
     const nonce = toHex(freshRandom(16));
     const id = batchIdOf((d) => this.o.suite.hash(d), this.o.chain.orgId, nonce);
+    // The records' canonical JSON as one string and one buffer: each record's bytes are a view of it.
+    const texts = batch.map((p, i) => canonicalJson(inKeyOrder(recordIdAt(id, i), p.draft)));
+    const all = Buffer.from(texts.join(''), 'utf8');
+    let at = 0;
     const inputs = batch.map((p, i): SealInput => {
-      const record = { id: recordIdAt(id, i), ...p.draft } as Record;
+      const start = at;
+      at += Buffer.byteLength(texts[i] as string, 'utf8');
       return {
-        id: record.id,
-        json: canonicalJsonBytes(record as unknown as JsonValue),
-        subject: record.subject,
-        schema: record.schema,
-        version: record.version,
+        id: recordIdAt(id, i),
+        json: all.subarray(start, at),
+        subject: p.draft.subject,
+        schema: p.draft.schema,
+        version: p.draft.version,
         ...(p.negative === undefined ? {} : { expiresAt: p.negative.expiresAt }),
         ...(p.ref === undefined ? {} : { ref: p.ref }),
       };

@@ -74,7 +74,7 @@ export function stageRowOf(i: SealInput, r: SealedRow): StageRow {
  * Seal every record of a batch and compute its root. Per record: a fresh salt, the commitment
  * H(salt ‖ json), and the vault row (sealBytes over {"record":json,"salt":"hex"}). The salts
  * and data keys of the whole batch come from one CSPRNG call, and the hash and plaintext
- * inputs are built in two scratch buffers reused for every record (the hash and the cipher
+ * inputs (and the AAD) are built in scratch buffers reused for every record (the hash and the cipher
  * copy what they read): a few allocations per record instead of a dozen.
  */
 export function sealRecords(
@@ -87,6 +87,7 @@ export function sealRecords(
   const commitInput = Buffer.allocUnsafe(SALT_BYTES + longest);
   const plain = Buffer.allocUnsafe(RECORD_OPEN.byteLength + longest + SALT_OPEN.byteLength + 2 * SALT_BYTES + CLOSE.byteLength);
   plain.set(RECORD_OPEN, 0);
+  const aadScratch = Buffer.allocUnsafe(items.reduce((m, i) => Math.max(m, Buffer.byteLength(i.id)), 0));
   const commitments = new Array<Uint8Array>(items.length);
   const rows = new Array<StageRow>(items.length);
   items.forEach((item, n) => {
@@ -104,7 +105,7 @@ export function sealRecords(
     at += plain.write(toHex(salt), at, 'latin1');
     plain.set(CLOSE, at);
     at += CLOSE.byteLength;
-    const aad = utf8(item.id);
+    const aad = aadScratch.subarray(0, aadScratch.write(item.id, 0, 'utf8'));
     const row = { wrapped: suite.encrypt(vaultKey, dataKey, aad), sealed: suite.encrypt(dataKey, plain.subarray(0, at), aad) };
     dataKey.fill(0);
     rows[n] = stageRowOf(item, row);
