@@ -264,7 +264,8 @@ export class Importer {
     const action = row.action ?? 'publish';
     if (action !== 'publish' && action !== 'correct' && action !== 'revoke') rowFail(Codes.MALFORMED, 'action must be publish, correct or revoke');
     const data: { [k: string]: JsonValue } = {};
-    for (const [k, v] of Object.entries(row)) if (!SPECIAL.has(k)) data[k] = v;
+    // Keys in canonical order, so that encoding the record sorts nothing.
+    for (const k of Object.keys(row).sort()) if (!SPECIAL.has(k)) data[k] = row[k] as JsonValue;
     if (action === 'publish' && ref !== undefined && published.has(ref))
       rowFail(Codes.RECORD_EXISTS, 'this row was already published (same ref); correct or revoke it instead');
     const link = this.linkOf(def, action, ref, subject);
