@@ -86,7 +86,11 @@ export function buildApi(node: CredenceNode, dataspace?: DataspaceServices): Fas
     }
   });
 
-  app.setErrorHandler((err: unknown, _req, reply) => sendError(reply, err));
+  app.setErrorHandler((err: unknown, req, reply) =>
+    sendError(reply, err, (fields) =>
+      node.log.error('request failed with an internal error', { ...fields, method: req.method, route: req.routeOptions.url ?? '' }),
+    ),
+  );
   app.setNotFoundHandler((req, reply) => sendError(reply, new CredenceError(Codes.NOT_FOUND, `no route ${req.method} ${req.url.split('?')[0]}`)));
 
   app.addHook('preHandler', async (req) => {
@@ -150,7 +154,11 @@ function optionalFrom(req: FastifyRequest): number | undefined {
   return q.from === undefined ? undefined : intParam(q.from, 'from', 0, Number.MAX_SAFE_INTEGER);
 }
 
-function sendError(reply: FastifyReply, err: unknown): FastifyReply {
+/**
+ * Answer with the error's code. An unexpected error is logged (its class and code only: a
+ * message may quote request data) and answered INTERNAL.
+ */
+function sendError(reply: FastifyReply, err: unknown, logInternal: (fields: Record<string, string>) => void = () => {}): FastifyReply {
   if (isCredenceError(err)) return reply.code(statusOf(err.code)).send(err.toJSON());
   const e = err as { code?: string; statusCode?: number; message?: string };
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.code(413).send({ code: Codes.TOO_LARGE, message: 'request body is too large', details: {} });
@@ -159,6 +167,7 @@ function sendError(reply: FastifyReply, err: unknown): FastifyReply {
   }
   if (typeof e.statusCode === 'number' && e.statusCode < 500)
     return reply.code(e.statusCode).send({ code: Codes.MALFORMED, message: e.message ?? 'bad request', details: {} });
+  logInternal({ error: String((err as object | null)?.constructor?.name ?? typeof err).slice(0, 64), code: String(e.code ?? '').slice(0, 64) });
   return reply.code(500).send({ code: 'INTERNAL', message: 'internal error; see the node log', details: {} });
 }
 
