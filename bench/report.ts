@@ -72,7 +72,7 @@ async function importSources(byOrg: Map<string, CredenceClient>, data: Synthetic
     for (let i = 0; i < s.rows.length; i += CALL_ROWS) {
       const r = await new ProviderClient(client).importRows(s.schema, s.rows.slice(i, i + CALL_ROWS));
       if (r.errors.length > 0 || r.pending.length > 0) throw new Error(`${s.provider} ${s.schema}: ${r.errors.length} errors, ${r.pending.length} pending`);
-      total += r.anchored.length;
+      total += r.anchored;
     }
     say(`  ${s.provider} imported ${s.rows.length} ${s.schema} records`);
   }

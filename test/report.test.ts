@@ -19,7 +19,7 @@ import { residentIdCheckChar } from '../src/dataspace/identifiers.js';
 import type { CredenceClient } from '../src/sdk/client.js';
 import { CredenceClient as Client } from '../src/sdk/client.js';
 import { SubjectClient, requestAccess } from '../src/sdk/dataspace.js';
-import { ProviderClient } from '../src/sdk/provider.js';
+import { ProviderClient, anchoredRecords } from '../src/sdk/provider.js';
 import { type CreditReport, buildReport, requestDelivery } from '../src/sdk/report.js';
 import { loadWallet } from '../src/sdk/wallet.js';
 import { toHex } from '../src/util/bytes.js';
@@ -99,13 +99,13 @@ before(async () => {
       performedOn: daysAgo(2000),
     },
   ]);
-  assert.equal(court.anchored.length, 2, JSON.stringify(court.errors));
-  [courtRecord, oldRecord] = court.anchored.map((a) => a.id) as [string, string];
+  assert.equal(court.anchored, 2, JSON.stringify(court.errors));
+  [courtRecord, oldRecord] = anchoredRecords(court).map((a) => a.id) as [string, string];
   const tax = await new ProviderClient(net.client(3)).importRows('tax-credit-grade', [
     { residentId: RESIDENT_ID, ref: 't-1', year: 2023, grade: 'B', points: 81, assessedBy: 'tax' },
   ]);
-  assert.equal(tax.anchored.length, 1, JSON.stringify(tax.errors));
-  taxRecord = tax.anchored[0]?.id as string;
+  assert.equal(tax.anchored, 1, JSON.stringify(tax.errors));
+  taxRecord = anchoredRecords(tax)[0]?.id as string;
   await me.openDispute(courtRecord, STATEMENT);
 });
 

@@ -1,5 +1,5 @@
-// REST routes of the provider side of the data space (the subject side is dataspaceRoutes.ts): import (rows, or a whole JSONL/CSV
-// text), recovery of half-done batches, the expiry sweep, the schema catalog and vault
+// REST routes of the provider side of the data space (the subject side is dataspaceRoutes.ts): import (rows, JSONL
+// bytes, or a whole JSONL/CSV text), recovery of half-done batches, the expiry sweep, the schema catalog and vault
 // statistics. Only keys of this node's own organization may use the provider routes.
 
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -68,6 +68,15 @@ export function registerProviderRoutes(app: FastifyInstance, node: CredenceNode,
       schemaParam(b.schema),
       (rows as Row[]).map((value, i) => ({ row: numbers?.[i] ?? i + 1, value })),
     );
+  });
+
+  app.post('/v1/data/import/jsonl', async (req) => {
+    requireOwnOrg(node, req);
+    const q = req.query as { schema?: unknown; firstRow?: unknown };
+    const firstRow = typeof q.firstRow === 'string' && /^[1-9]\d{0,14}$/.test(q.firstRow) ? Number(q.firstRow) : q.firstRow === undefined ? 1 : 0;
+    if (firstRow < 1) throw new CredenceError(Codes.MALFORMED, 'firstRow must be a positive integer');
+    if (!(req.body instanceof Uint8Array)) throw new CredenceError(Codes.MALFORMED, 'send the JSONL bytes as application/octet-stream');
+    return importer(ds).importJsonl(schemaParam(q.schema), req.body, firstRow);
   });
 
   app.post('/v1/data/import/text', async (req) => {

@@ -61,7 +61,7 @@ export async function importFile(
       buffer.map((r) => r.value),
       buffer.map((r) => r.row),
     );
-    totals.anchored += res.anchored.length;
+    totals.anchored += res.anchored;
     totals.pending += res.pending.length;
     totals.batches += res.batches.length;
     errors.push(...res.errors);

@@ -4,10 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { type JsonValue, canonicalJsonBytes } from '../codec/canonicalJson.js';
 import { getSuite } from '../crypto/suites.js';
 import { recordIdAt } from '../contracts/recordBatch.js';
-import { batchRoot, commit, inclusionProof, newSalt } from './commitment.js';
+import type { MerkleProof } from '../ledger/merkle.js';
+import { fromHex } from '../util/bytes.js';
+import { batchRoot, commit, inclusionProof, newSalt, verifyInclusion } from './commitment.js';
+import type { PlannedBatch } from './importWork.js';
+import { type SchemaDefinition, builtinSchema } from './schemas/catalog.js';
 import type { Record } from './record.js';
 import { SqliteVault, type StagedItem } from './vault.js';
 
@@ -54,40 +57,60 @@ function stage(vault: SqliteVault, id: string, records: Record[]): StagedItem[] 
 }
 
 describe('SqliteVault', () => {
-  it('seals and stages batches in worker threads: same commitments and root, rows that open, duplicates refused', async () => {
+  it('checks, seals and stages import calls in worker threads: rows that open under their commitments and root, row errors, duplicates refused', async () => {
     const path = join(dir, 'pool.sqlite');
     const v = new SqliteVault({ path, key, suite, sealThreads: 2 });
-    const records = Array.from({ length: 50 }, (_, i) => rec(i));
-    const inputs = records.map((r, i) => ({
-      id: r.id,
-      json: canonicalJsonBytes(r as unknown as JsonValue),
-      subject: r.subject,
-      schema: r.schema,
-      version: 1,
-      ref: `pool-${i}`,
-      ...(i === 3 ? { expiresAt: Date.UTC(2026, 5, 30) } : {}),
-    }));
-    const sealed = await v.sealBatch(inputs);
-    assert.deepEqual(sealed.root, batchRoot(suite, sealed.commitments));
-    const tx = { id: BATCH, txId: 'cd'.repeat(32), tx: new Uint8Array([1]), txExpiresAt: 1 };
-    await v.stageSealed(sealed, tx);
-    assert.equal(v.get(records[7]?.id as string), undefined, 'staged: not readable yet');
+    const def = builtinSchema('court-judgment') as SchemaDefinition;
+    const dataOf = (i: number) => ({ ...rec(i).data, performedOn: i === 3 ? '2021-06-30' : '2024-01-01' });
+    const rows = Array.from({ length: 50 }, (_, i) => ({ uscc: '91110000600037341L', ref: `pool-${i}`, ...dataOf(i) }));
+    const text = (rs: unknown[]) => Buffer.from(rs.map((r) => JSON.stringify(r)).join('\n'));
+    const request = (rs: unknown[]) => ({ def, provider: 'court', text: text(rs), firstRow: 1, rowNumbers: null, pseudonymSecret: null });
+    const bad = { ...rows[0], ref: 'bad', court: 7 };
+    const p = await v.imports.prepare(request([...rows, bad, 'not an object']));
+    assert.deepEqual(
+      p.errors.map((e) => [e.row, e.code]),
+      [
+        [51, 'SCHEMA_VIOLATION'],
+        [52, 'MALFORMED'],
+      ],
+    );
+    assert.deepEqual(p.links, []);
+    // A second call with the same rows, prepared before the first is staged: its stage is refused.
+    const rival = await v.imports.prepare(request(rows.slice(0, 2)));
+    const { batches } = await v.imports.seal(p.job, []);
+    const batch = batches[0] as PlannedBatch;
+    assert.equal(batches.length, 1);
+    assert.deepEqual(batch.rows, [[1, 50]]);
+    assert.deepEqual(batch.args.negatives?.[3], [3, Date.UTC(2021, 5, 30)]);
+    await v.imports.stage(p.job, 0, { txId: 'cd'.repeat(32), tx: new Uint8Array([1]), txExpiresAt: 1 });
+    const id7 = recordIdAt(batch.id, 7);
+    assert.equal(v.get(id7), undefined, 'staged: not readable yet');
     assert.deepEqual(v.stats(), { live: 0, pending: 50, destroyed: 0 });
-    v.finishBatch(BATCH);
-    const got = v.get(records[7]?.id as string);
-    assert.deepEqual(got?.record, records[7]);
-    assert.deepEqual(sealed.commitments[7], commit(suite, records[7] as Record, got?.salt as Uint8Array));
-    assert.deepEqual(v.inclusion(records[7]?.id as string)?.proof, inclusionProof(suite, sealed.commitments, 7));
-    assert.deepEqual(v.dueForExpiry(Date.UTC(2027, 0, 1), 10), [records[3]?.id]);
+    await v.imports.finish(p.job, 0);
+    const got = v.get(id7);
+    assert.deepEqual(got?.record.data, dataOf(7));
+    assert.equal(got?.record.id, id7);
+    const inc = v.inclusion(id7);
+    assert.equal(inc?.index, 7);
+    assert.ok(verifyInclusion(suite, fromHex(batch.args.root), commit(suite, got?.record as Record, got?.salt as Uint8Array), inc?.proof as MerkleProof));
+    assert.deepEqual(v.dueForExpiry(Date.UTC(2027, 0, 1), 10), [recordIdAt(batch.id, 3)]);
     assert.deepEqual(v.publishedRefs('court-judgment', ['pool-1', 'x']), new Set(['pool-1']));
-    const again = await v.sealBatch(inputs.slice(0, 2));
-    await assert.rejects(v.stageSealed(again, tx), (e: { code?: string }) => e.code === 'RECORD_EXISTS');
-    const misnumbered = await v.sealBatch(inputs.slice(2, 3));
-    await assert.rejects(v.stageSealed(misnumbered, { ...tx, id: 'd0'.repeat(28) }), (e: { code?: string }) => e.code === 'MALFORMED');
-    v.discardSealed(await v.sealBatch(inputs.slice(5, 6)));
+    const rivalBatches = await v.imports.seal(rival.job, []);
+    assert.equal(rivalBatches.batches.length, 1);
+    await assert.rejects(
+      v.imports.stage(rival.job, 0, { txId: 'ce'.repeat(32), tx: new Uint8Array([1]), txExpiresAt: 1 }),
+      (e: { code?: string }) => e.code === 'RECORD_EXISTS',
+    );
+    const again = await v.imports.prepare(request(rows.slice(0, 1)));
+    assert.deepEqual(
+      again.errors.map((e) => e.code),
+      ['RECORD_EXISTS'],
+      'a published ref is a row error',
+    );
+    for (const job of [p.job, rival.job, again.job]) v.imports.release(job);
     assert.deepEqual(v.pendingBatches(), []);
     v.close();
-    await assert.rejects(v.sealBatch(inputs), (e: { code?: string }) => e.code === 'UNAVAILABLE');
+    await assert.rejects(v.imports.prepare(request(rows)), (e: { code?: string }) => e.code === 'UNAVAILABLE');
   });
 
   it('round-trips records encrypted under per-record keys; nothing readable in the file', () => {

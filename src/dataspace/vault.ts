@@ -16,8 +16,10 @@ import { CredenceError, Codes } from '../util/errors.js';
 import type { SubjectId } from './identifiers.js';
 import type { MerkleProof } from '../ledger/merkle.js';
 import { BatchTree } from './commitment.js';
-import { type SealInput, type SealedBatch, type SealedRow, sealBytes, sealRecordJson, sealRecords, stageRowOf } from './recordSeal.js';
-import { type StageHeader, type StageRow, insertRow, openVaultDb, stageRows } from './vaultStage.js';
+import { type ImportRunner, InlineImports } from './importWork.js';
+import { type SealedRow, sealBytes, sealRecordJson, stageRowOf } from './recordSeal.js';
+import { RecordValidator } from './validate.js';
+import { NOT_PENDING, type StageRow, finishBatchRow, insertRow, openVaultDb, publishedRefsIn, stageRows } from './vaultStage.js';
 import { SealPool } from './sealPool.js';
 import { type Record, parseRecord } from './record.js';
 
@@ -79,12 +81,8 @@ export interface Inclusion {
 
 /** Vault operations the importer, the expiry sweeper and delivery need beyond `Vault`. */
 export interface BatchVault extends Vault {
-  /** Salt, commit and seal a batch's records (in order) and compute its root, off the main thread where the vault can. */
-  sealBatch(items: readonly SealInput[]): Promise<SealedBatch>;
-  /** Stage a sealed batch with the transaction that anchors it (durable when this resolves). */
-  stageSealed(sealed: SealedBatch, tx: Omit<StageHeader, 'root' | 'commitments'>): Promise<void>;
-  /** Forget a sealed batch that will not be staged. */
-  discardSealed(sealed: SealedBatch): void;
+  /** Where import calls are checked, sealed and staged: the seal worker threads, or this thread. */
+  readonly imports: ImportRunner;
   stageBatch(batch: StagedBatch): void;
   finishBatch(id: string): void;
   dropBatch(id: string): void;
@@ -121,11 +119,6 @@ CREATE INDEX IF NOT EXISTS records_expiry ON records(expires_at) WHERE state = '
 
 const KEY_CHECK = utf8('credence vault key check');
 /**
- * A record is pending while its batch is: staged rows are written 'live' and finishing a
- * batch is one update of its batch row, not of every record in it.
- */
-const NOT_PENDING = "NOT EXISTS (SELECT 1 FROM batches b WHERE b.id = r.batch AND b.state = 'pending')";
-/**
  * The records of a batch, found by the primary key: a batch's record ids are its id followed by
  * the index in 8 hex digits (recordIdAt), so they are one key range and need no index of
  * their own (one index less to write per record). Parameters: batchRange(id).
@@ -161,6 +154,7 @@ export class SqliteVault implements BatchVault {
   private readonly stmts = new Map<string, Database.Statement>();
   private readonly trees = new Map<string, BatchTree>();
   private readonly pool: SealPool | undefined;
+  readonly imports: ImportRunner;
 
   constructor(opts: SqliteVaultOptions) {
     if (opts.key.byteLength !== VAULT_KEY_BYTES) throw new CredenceError(Codes.BAD_KEY, `vault key must be ${VAULT_KEY_BYTES} bytes`);
@@ -170,6 +164,7 @@ export class SqliteVault implements BatchVault {
     this.db.exec(SCHEMA);
     this.checkKey();
     this.pool = (opts.sealThreads ?? 0) > 0 ? new SealPool(opts.suite, opts.key, opts.path, opts.sealThreads as number) : undefined;
+    this.imports = this.pool ?? new InlineImports({ suite: this.suite, key: this.key, db: this.db, validator: new RecordValidator() });
   }
 
   private checkKey(): void {
@@ -208,28 +203,8 @@ export class SqliteVault implements BatchVault {
     );
   }
 
-  async sealBatch(items: readonly SealInput[]): Promise<SealedBatch> {
-    if (this.pool !== undefined) return this.pool.seal(items);
-    return sealRecords(this.suite, this.key, items);
-  }
-
-  async stageSealed(sealed: SealedBatch, tx: Omit<StageHeader, 'root' | 'commitments'>): Promise<void> {
-    if (sealed.job !== undefined && this.pool !== undefined) return this.pool.stage(sealed.job, tx);
-    if (sealed.rows === undefined) throw new CredenceError(Codes.UNAVAILABLE, 'this sealed batch is held by a seal worker that is gone');
-    stageRows(this.db, { ...tx, root: sealed.root, commitments: Buffer.concat(sealed.commitments) }, sealed.rows);
-  }
-
-  discardSealed(sealed: SealedBatch): void {
-    if (sealed.job !== undefined) this.pool?.discard(sealed.job);
-  }
-
   publishedRefs(schema: string, refs: readonly string[]): Set<string> {
-    if (refs.length === 0) return new Set();
-    const rows = this.stmt(`SELECT DISTINCT r.ref FROM records r WHERE r.schema = ? AND r.ref IN (SELECT value FROM json_each(?)) AND ${NOT_PENDING}`).all(
-      schema,
-      JSON.stringify(refs),
-    ) as { ref: string }[];
-    return new Set(rows.map((r) => r.ref));
+    return publishedRefsIn(this.db, schema, refs);
   }
 
   private rowOf(item: StagedItem, row: Sealed): StageRow {
@@ -276,7 +251,7 @@ export class SqliteVault implements BatchVault {
       dropStatements.run(id);
       return stmt.run(id).changes;
     };
-    const n = this.db.transaction(() => ids.reduce((acc, id) => acc + destroy(id), 0))();
+    const n = this.db.transaction(() => ids.reduce((acc, id) => acc + destroy(id), 0)).immediate();
     if (n > 0) this.db.pragma('wal_checkpoint(TRUNCATE)');
     return n;
   }
@@ -292,29 +267,19 @@ export class SqliteVault implements BatchVault {
     );
   }
 
-  /**
-   * Finishing need not wait for the disk: if a crash loses it, the batch is still pending with
-   * its transaction, and recovery finds the anchor on chain and finishes it again. (Staging,
-   * by contrast, must be durable before the transaction is submitted.)
-   */
   finishBatch(id: string): void {
-    this.db.pragma('synchronous = NORMAL');
-    try {
-      this.db.transaction(() => {
-        this.stmt("UPDATE batches SET state = 'anchored', tx = x'' WHERE id = ?").run(id);
-      })();
-    } finally {
-      this.db.pragma('synchronous = FULL');
-    }
+    finishBatchRow(this.db, id);
   }
 
   dropBatch(id: string): void {
-    this.db.transaction(() => {
-      // Only a pending batch is dropped: an anchored one's records are live.
-      if ((this.stmt('SELECT state FROM batches WHERE id = ?').get(id) as { state: string } | undefined)?.state !== 'pending') return;
-      this.stmt(`DELETE FROM records WHERE ${IN_BATCH}`).run(...batchRange(id));
-      this.stmt('DELETE FROM batches WHERE id = ?').run(id);
-    })();
+    this.db
+      .transaction(() => {
+        // Only a pending batch is dropped: an anchored one's records are live.
+        if ((this.stmt('SELECT state FROM batches WHERE id = ?').get(id) as { state: string } | undefined)?.state !== 'pending') return;
+        this.stmt(`DELETE FROM records WHERE ${IN_BATCH}`).run(...batchRange(id));
+        this.stmt('DELETE FROM batches WHERE id = ?').run(id);
+      })
+      .immediate();
   }
 
   pendingBatches(): PendingBatch[] {

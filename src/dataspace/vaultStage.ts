@@ -91,5 +91,38 @@ export function stageRows(db: Database.Database, h: StageHeader, rows: readonly 
     rows.forEach((r, index) => {
       insertRow(db, r, { id: h.id, index });
     });
-  })();
+  }).immediate();
+}
+
+/**
+ * A record is pending while its batch is: staged rows are written 'live' and finishing a
+ * batch is one update of its batch row, not of every record in it.
+ */
+export const NOT_PENDING = "NOT EXISTS (SELECT 1 FROM batches b WHERE b.id = r.batch AND b.state = 'pending')";
+
+/** Which of `refs` already name a record of `schema` (anchored, live or destroyed): one query for a whole import. */
+export function publishedRefsIn(db: Database.Database, schema: string, refs: readonly string[]): Set<string> {
+  if (refs.length === 0) return new Set();
+  const rows = db
+    .prepare(`SELECT DISTINCT r.ref FROM records r WHERE r.schema = ? AND r.ref IN (SELECT value FROM json_each(?)) AND ${NOT_PENDING}`)
+    .all(schema, JSON.stringify(refs)) as { ref: string }[];
+  return new Set(rows.map((r) => r.ref));
+}
+
+/**
+ * Mark a staged batch anchored: its records become readable. This need not wait for the disk:
+ * if a crash loses it, the batch is still pending with its transaction, and recovery finds the
+ * anchor on chain and finishes it again. (Staging, by contrast, must be durable before the
+ * transaction is submitted.) An immediate transaction: it takes the write lock before it
+ * reads, so a concurrent writer makes it wait (busy timeout) rather than fail with SQLITE_BUSY.
+ */
+export function finishBatchRow(db: Database.Database, id: string): void {
+  db.pragma('synchronous = NORMAL');
+  try {
+    db.transaction(() => {
+      db.prepare("UPDATE batches SET state = 'anchored', tx = x'' WHERE id = ?").run(id);
+    }).immediate();
+  } finally {
+    db.pragma('synchronous = FULL');
+  }
 }

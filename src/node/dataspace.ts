@@ -17,7 +17,6 @@ import { ExpirySweeper } from '../dataspace/expiry.js';
 import { PSEUDONYM_SECRET_BYTES } from '../dataspace/identifiers.js';
 import { Importer } from '../dataspace/importer.js';
 import type { SchemaDefinition } from '../dataspace/schemas/catalog.js';
-import { RecordValidator } from '../dataspace/validate.js';
 import { SqliteVault, VAULT_KEY_BYTES } from '../dataspace/vault.js';
 import type { Genesis } from '../ledger/genesis.js';
 import { fromHexStrict } from '../util/bytes.js';
@@ -140,7 +139,6 @@ export function openDataspace(node: CredenceNode, genesis: Genesis, signer: Sign
     suite: node.suite,
     vault,
     chain,
-    validator: new RecordValidator(),
     ...(pseudonymSecret === undefined ? {} : { pseudonymSecret }),
   });
   const sweeper = new ExpirySweeper(vault, chain);

@@ -3,6 +3,7 @@
 // key must belong to the node's own organization.
 
 import type { JsonValue } from '../codec/canonicalJson.js';
+import { recordIdAt } from '../contracts/recordBatch.js';
 import type { CredenceClient } from './client.js';
 
 export interface RowErrorJson {
@@ -12,12 +13,35 @@ export interface RowErrorJson {
   readonly message: string;
 }
 
+export interface ImportBatchJson {
+  /** Batch id: record `i` of the batch has the id `recordIdAt(id, i)`. */
+  readonly id: string;
+  readonly txId: string;
+  readonly root: string;
+  readonly records: number;
+  readonly outcome: 'ok' | 'refused' | 'pending';
+  /** Source row numbers of the batch's records in batch order, as runs [first row, count]. */
+  readonly rows: [number, number][];
+}
+
 export interface ImportResultJson {
-  readonly anchored: { row: number; id: string }[];
+  /** Records anchored (the batches with outcome ok; `anchoredRecords` lists their rows and ids). */
+  readonly anchored: number;
   readonly errors: RowErrorJson[];
   /** Rows whose batch outcome is not known yet (the node settles it on recovery). */
   readonly pending: number[];
-  readonly batches: { txId: string; root: string; records: number; outcome: 'ok' | 'refused' | 'pending' }[];
+  readonly batches: ImportBatchJson[];
+}
+
+/** The anchored records of an import answer, each with its source row, by row. */
+export function anchoredRecords(r: ImportResultJson): { row: number; id: string }[] {
+  return r.batches
+    .filter((b) => b.outcome === 'ok')
+    .flatMap((b) => {
+      let index = 0;
+      return b.rows.flatMap(([first, count]) => Array.from({ length: count }, (_, i) => ({ row: first + i, id: recordIdAt(b.id, index++) })));
+    })
+    .sort((a, b) => a.row - b.row);
 }
 
 export interface SweepResultJson {
@@ -41,6 +65,12 @@ export class ProviderClient {
     const body: { [k: string]: JsonValue } = { schema, rows: rows as JsonValue[] };
     if (rowNumbers !== undefined) body.rowNumbers = [...rowNumbers];
     return this.client.request('POST', '/v1/data/import', body, 120_000);
+  }
+
+  /** Import JSONL bytes as they are (at most 5,000 non-blank lines): row numbers count non-blank lines from `firstRow`. */
+  importJsonl(schema: string, jsonl: Uint8Array, firstRow = 1): Promise<ImportResultJson> {
+    const q = new URLSearchParams({ schema, firstRow: String(firstRow) });
+    return this.client.request('POST', `/v1/data/import/jsonl?${q}`, jsonl, 120_000);
   }
 
   /** Import a whole JSONL or CSV text (bounded by the node's body limit). */
