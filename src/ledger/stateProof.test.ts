@@ -7,25 +7,36 @@ import { type StateProof, emptyBucketHash, stateBucketHash, stateBucketOf, state
 
 const sha256: HashFn = (d) => new Uint8Array(createHash('sha256').update(d).digest());
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-const node = (l: Uint8Array, r: Uint8Array): Uint8Array => sha256(new Uint8Array([1, ...l, ...r]));
+/** An inner node: H(0x01 || its 16 children). */
+const node = (children: Uint8Array[]): Uint8Array => sha256(new Uint8Array([1, ...children.flatMap((c) => [...c])]));
 
-/** Root and proof for a state holding only `key = value`, built by hand from the definition. */
+/**
+ * Root and path for a state whose only non-empty bucket is `bucket`, holding `bucketHash`,
+ * built by hand from the definition: 4 levels of 16-ary nodes over 2^16 buckets.
+ */
+function loneBucketRoot(bucket: number, bucketHash: Uint8Array): { root: Uint8Array; path: string[] } {
+  let acc = bucketHash;
+  let empty = sha256(new Uint8Array([3]));
+  const path: string[] = [];
+  let index = bucket;
+  for (let level = 0; level < 4; level++) {
+    const children = Array.from({ length: 16 }, (_, c) => (c === index % 16 ? acc : empty));
+    for (let c = 0; c < 16; c++) if (c !== index % 16) path.push(hex(empty));
+    acc = node(children);
+    empty = node(Array.from({ length: 16 }, () => empty));
+    index = Math.floor(index / 16);
+  }
+  return { root: acc, path };
+}
+
+/** Root and proof for a state holding only `key = value`. */
 function singleKeyState(key: string, value: Uint8Array): { root: Uint8Array; proof: StateProof } {
   const kb = Buffer.from(key, 'utf8');
   const h = sha256(kb);
   const bucket = (h[0] as number) * 256 + (h[1] as number);
   const leaf = sha256(new Uint8Array([2, kb.length >> 8, kb.length & 255, ...kb, ...sha256(value)]));
-  let acc = sha256(new Uint8Array([3, ...leaf]));
-  let empty = sha256(new Uint8Array([3]));
-  const path: string[] = [];
-  let index = 65536 + bucket;
-  for (let level = 0; level < 16; level++) {
-    path.push(hex(empty));
-    acc = index % 2 === 0 ? node(acc, empty) : node(empty, acc);
-    empty = node(empty, empty);
-    index >>= 1;
-  }
-  return { root: acc, proof: { key, bucket, leaves: [{ key, valueHash: hex(sha256(value)) }], path } };
+  const { root, path } = loneBucketRoot(bucket, sha256(new Uint8Array([3, ...leaf])));
+  return { root, proof: { key, bucket, leaves: [{ key, valueHash: hex(sha256(value)) }], path } };
 }
 
 describe('stateProof', () => {
@@ -55,12 +66,7 @@ describe('stateProof', () => {
     const key = 'nobody';
     const kb = stateKeyBytes(key) as Buffer;
     const bucket = stateBucketOf(sha256, kb);
-    let e = sha256(new Uint8Array([3]));
-    const path: string[] = [];
-    for (let i = 0; i < 16; i++) {
-      path.push(hex(e));
-      e = node(e, e);
-    }
+    const { root: e, path } = loneBucketRoot(bucket, sha256(new Uint8Array([3])));
     const proof: StateProof = { key, bucket, leaves: [], path };
     assert.ok(verifyStateProof(sha256, e, key, undefined, proof));
     assert.equal(verifyStateProof(sha256, e, key, new Uint8Array(), proof), false);
@@ -82,8 +88,9 @@ describe('stateProof', () => {
       { ...proof, leaves: [{ key: 'k', valueHash: 'zz' }] },
       { ...proof, leaves: [{ key: 'k', valueHash: (proof.leaves[0]?.valueHash ?? '').toUpperCase() }] },
       { ...proof, leaves: [{ key: 5, valueHash: proof.leaves[0]?.valueHash }] },
-      { ...proof, path: proof.path.slice(0, 15) },
-      { ...proof, path: [...proof.path.slice(0, 15), 'abc'] },
+      { ...proof, path: proof.path.slice(0, 59) },
+      { ...proof, path: [...proof.path.slice(0, 59), 'abc'] },
+      { ...proof, path: [...proof.path, proof.path[0]] },
       { ...proof, path: 'nope' },
     ];
     for (const p of bad) assert.equal(verifyStateProof(sha256, root, 'k', value, p as StateProof), false);

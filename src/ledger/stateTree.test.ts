@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import type { HashFn } from './merkle.js';
 import { type StateProof, verifyStateProof } from './stateProof.js';
 import { StateTree } from './stateTree.js';
+import { CredenceError } from '../util/errors.js';
 
 const sha256: HashFn = (d) => new Uint8Array(createHash('sha256').update(d).digest());
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -54,22 +55,23 @@ function referenceRoot(model: ReadonlyMap<string, Uint8Array>): Uint8Array {
     });
     bucketHash.set(b, sha256(Buffer.concat([Buffer.from([3]), ...leaves])));
   }
-  // Sparse recursion: a subtree with no key is the hash of an all-empty subtree of its height.
+  // Sparse recursion over the 16-ary tree: a subtree with no key is the hash of an all-empty
+  // subtree of its height (height counts 16-ary levels above the buckets).
   const emptyAt: Uint8Array[] = [sha256(new Uint8Array([3]))];
-  for (let h = 1; h <= 16; h++) {
+  for (let h = 1; h <= 4; h++) {
     const e = emptyAt[h - 1] as Uint8Array;
-    emptyAt.push(sha256(Buffer.concat([Buffer.from([1]), e, e])));
+    emptyAt.push(sha256(Buffer.concat([Buffer.from([1]), ...Array.from({ length: 16 }, () => e)])));
   }
   const node = (height: number, first: number): Uint8Array => {
     if (height === 0) return bucketHash.get(first) ?? (emptyAt[0] as Uint8Array);
-    const span = 2 ** height;
+    const span = 16 ** height;
     let any = false;
     for (const b of bucketHash.keys()) if (b >= first && b < first + span) any = true;
     if (!any) return emptyAt[height] as Uint8Array;
-    const half = span / 2;
-    return sha256(Buffer.concat([Buffer.from([1]), node(height - 1, first), node(height - 1, first + half)]));
+    const children = Array.from({ length: 16 }, (_, c) => node(height - 1, first + (c * span) / 16));
+    return sha256(Buffer.concat([Buffer.from([1]), ...children]));
   };
-  return node(16, 0);
+  return node(4, 0);
 }
 
 /** Keys that share buckets (found by search), plus keys whose UTF-16 and UTF-8 orders differ. */
@@ -227,12 +229,28 @@ describe('StateTree', () => {
     db.close();
   });
 
+  it('refuses a damaged journal row at open with CORRUPT', () => {
+    const db = openDb();
+    const st = StateTree.open(db, sha256, { flushWritesMin: 1_000_000 });
+    apply(db, st, new Map([['a', new Uint8Array([1])]]));
+    assert.equal(hex(StateTree.open(db, sha256).root()), hex(st.root()));
+    // truncated key, zero length, invalid UTF-8, empty row
+    for (const bad of [Buffer.from([0, 5, 0x61]), Buffer.from([0, 0]), Buffer.from([0, 1, 0xff]), Buffer.alloc(0)]) {
+      db.prepare('UPDATE state_journal SET keys = ?').run(bad);
+      assert.throws(
+        () => StateTree.open(db, sha256),
+        (e: unknown) => e instanceof CredenceError && e.code === 'CORRUPT',
+      );
+    }
+    db.close();
+  });
+
   it('the journal stays bounded: rows older than two sweeps are gone', () => {
     const db = openDb();
     const st = StateTree.open(db, sha256, { sweepBlocks: 4, flushWritesMin: 0 });
     for (let b = 0; b < 40; b++) apply(db, st, new Map(Array.from({ length: 10 }, (_, i) => [`k${b}-${i}`, new Uint8Array([i])])));
     const rows = db.prepare('SELECT count(*) FROM state_journal').pluck().get() as number;
-    assert.ok(rows <= 2 * 4 * 10, `journal rows ${rows}`);
+    assert.ok(rows <= 2 * 4, `journal rows ${rows} (one per block)`);
     assert.ok((db.prepare('SELECT count(*) FROM state_bucket').pluck().get() as number) >= 400 - 2 * 4 * 10);
     db.close();
   });
@@ -271,7 +289,7 @@ describe('StateTree', () => {
 
         const tampered: StateProof[] = [];
         const path = [...proof.path];
-        path[pick % 16] = flipHex(path[pick % 16] as string);
+        path[pick % 60] = flipHex(path[pick % 60] as string);
         tampered.push({ ...proof, path });
         tampered.push({ ...proof, path: proof.path.slice(1) });
         tampered.push({ ...proof, bucket: (proof.bucket + 1) % 65536 });

@@ -1,6 +1,7 @@
-// The authenticated key-value state: SQLite holds the data, memory holds a fixed 2^16-bucket
-// Merkle tree (4 MiB) so a block's state root costs one row read per touched bucket plus
-// ~16 hashes per touched path, never a walk of the whole state (stateProof.ts defines the hashes).
+// The authenticated key-value state: SQLite holds the data, memory holds a fixed 16-ary Merkle
+// tree over 2^16 buckets (~2.2 MiB) so a block's state root costs one row read per touched
+// bucket plus ~1.5 hashes per write (the few inner nodes above the dirty buckets), never a walk
+// of the whole state (stateProof.ts defines the hashes).
 //
 // Storage (deviates from a "state(key, value, bucket, leaf) + index(bucket, key)" layout on
 // purpose: re-reading ~15 index rows per dirty bucket cost ~25 ms per 2,000-write block at
@@ -10,9 +11,10 @@
 //       at open (it precedes the blob, so the scan skips the entries' overflow pages);
 //       `entries` is the bucket's sorted [u16be keyLen | key bytes | 32-byte leaf]*, what a
 //       dirty bucket is rehashed from. Written lazily (below).
-//   state_journal (seq PRIMARY KEY, key) — keys written since the buckets were last flushed.
+//   state_journal (seq PRIMARY KEY, keys) — per block, the keys it wrote ([u16be len | key]*),
+//       for the blocks since the buckets were last flushed.
 //
-// LAZY BUCKETS. A block's writes go to `state` and, as cheap appends, to `state_journal`;
+// LAZY BUCKETS. A block's writes go to `state` and, as one appended row, to `state_journal`;
 // the dirty buckets stay in memory (`pending`). Each block also flushes one slice of the
 // bucket space (B / SWEEP_BLOCKS consecutive bucket numbers, i.e. neighbouring pages): the
 // pending buckets in it get their rows written. When the sweep wraps, every bucket that was
@@ -33,11 +35,14 @@
 // computeRootFor() answers "what root would these writes give" with no lasting effect.
 
 import type Database from 'better-sqlite3';
+import { compareBytes } from '../util/bytes.js';
 import { CredenceError, assert } from '../util/errors.js';
 import type { HashFn } from './merkle.js';
 import {
-  STATE_BUCKET_BITS,
   STATE_BUCKETS,
+  STATE_PATH_HASHES,
+  STATE_TREE_ARITY,
+  STATE_TREE_LEVELS,
   STATE_VALUE_BYTES_MAX,
   type StateProof,
   emptyBucketHash,
@@ -58,11 +63,19 @@ const ENTRY_CACHE_MAX = 2_000_000;
 const B = STATE_BUCKETS;
 const BUCKET_PREFIX = 0x03;
 const NODE_PREFIX = 0x01;
+const A = STATE_TREE_ARITY;
+/** Index of level d's first node (level 0 = the root, level 4 = the buckets): (16^d − 1) / 15. */
+const LEVEL_START = Array.from({ length: STATE_TREE_LEVELS + 1 }, (_, d) => (A ** d - 1) / (A - 1));
+const BUCKET_LEVEL = STATE_TREE_LEVELS;
+/** Node index of bucket 0. */
+const BUCKET0 = LEVEL_START[BUCKET_LEVEL] as number;
+const NODE_COUNT = BUCKET0 + B;
+const CHILDREN_BYTES = A * HASH_BYTES;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS state_bucket (bucket INTEGER PRIMARY KEY, hash BLOB NOT NULL, entries BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS state_journal (seq INTEGER PRIMARY KEY, key TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS state_journal (seq INTEGER PRIMARY KEY, keys BLOB NOT NULL);
 `;
 
 /** Slices per sweep of the whole bucket space, by default. */
@@ -91,12 +104,15 @@ interface Op {
 class Rollback extends Error {}
 
 export class StateTree {
-  /** Heap layout: node i at bytes [32i, 32i+32); 1 = root, B + b = bucket b. */
-  private readonly nodes = Buffer.alloc(2 * B * HASH_BYTES);
-  /** Nodes recomputed by the current applyWrites, not yet copied into `nodes`. */
-  private readonly stage = Buffer.alloc(2 * B * HASH_BYTES);
-  private readonly isStaged = new Uint8Array(2 * B);
+  /**
+   * Node (level d, position i) at bytes [32n, 32n+32) with n = LEVEL_START[d] + i, so a node's
+   * 16 children are contiguous. Staged hashes are written in place; `undo` holds what they
+   * overwrote (the k-th staged node's old hash at [32k, 32k+32)) until the stage commits.
+   */
+  private readonly nodes = Buffer.alloc(NODE_COUNT * HASH_BYTES);
+  private readonly isStaged = new Uint8Array(NODE_COUNT);
   private stagedList: number[] = [];
+  private undo = Buffer.alloc(1024 * HASH_BYTES);
   /**
    * Decoded bucket entries, so a dirty bucket is merged without re-reading its row. Holds at
    * most ENTRY_CACHE_MAX entries in all, then starts again; staged entries join it on commit.
@@ -112,7 +128,7 @@ export class StateTree {
   /** Writes applied since the last slice flush. */
   private sinceFlush = 0;
   private readonly emptyBucket: Uint8Array;
-  private readonly nodeBuf = Buffer.alloc(1 + 2 * HASH_BYTES);
+  private readonly nodeBuf = Buffer.alloc(1 + CHILDREN_BYTES);
   private bucketBuf = Buffer.alloc(1 + 64 * HASH_BYTES);
   private readonly stmts;
 
@@ -133,8 +149,8 @@ export class StateTree {
         'INSERT INTO state_bucket (bucket, hash, entries) VALUES (?, ?, ?) ON CONFLICT(bucket) DO UPDATE SET hash = excluded.hash, entries = excluded.entries',
       ),
       delBucket: db.prepare('DELETE FROM state_bucket WHERE bucket = ?'),
-      journal: db.prepare('INSERT INTO state_journal (key) VALUES (?)'),
-      journalKeys: db.prepare<[], string>('SELECT DISTINCT key FROM state_journal').pluck(),
+      journal: db.prepare('INSERT INTO state_journal (keys) VALUES (?)'),
+      journalRows: db.prepare<[], Buffer>('SELECT keys FROM state_journal').pluck(),
       journalEnd: db.prepare<[], number | null>('SELECT max(seq) FROM state_journal').pluck(),
       trimJournal: db.prepare('DELETE FROM state_journal WHERE seq <= ?'),
       allHashes: db.prepare<[], [number, Buffer]>('SELECT bucket, hash FROM state_bucket').raw(),
@@ -156,7 +172,7 @@ export class StateTree {
 
   /** The current state root (a copy). */
   root(): Uint8Array {
-    return new Uint8Array(this.nodes.subarray(HASH_BYTES, 2 * HASH_BYTES));
+    return new Uint8Array(this.nodes.subarray(0, HASH_BYTES));
   }
 
   /** The value of `key`, or undefined. Inside a transaction, sees that transaction's writes. */
@@ -227,7 +243,7 @@ export class StateTree {
     this.sinceFlush = 0;
     this.sweepFrom = this.stmts.journalEnd.get() ?? 0;
     const n = this.nodes;
-    for (let b = 0; b < B; b++) n.set(this.emptyBucket, (B + b) * HASH_BYTES);
+    for (let b = 0; b < B; b++) n.set(this.emptyBucket, (BUCKET0 + b) * HASH_BYTES);
     for (const [bucket, hash] of this.stmts.allHashes.iterate()) {
       if (!Number.isInteger(bucket) || bucket < 0 || bucket >= B || !(hash instanceof Uint8Array)) {
         throw new CredenceError('CORRUPT', 'state_bucket row is damaged', { bucket: String(bucket) });
@@ -235,13 +251,11 @@ export class StateTree {
       if (hash.byteLength !== HASH_BYTES) {
         throw new CredenceError('CORRUPT', 'state_bucket hash has the wrong length', { bucket });
       }
-      n.set(hash, (B + bucket) * HASH_BYTES);
+      n.set(hash, (BUCKET0 + bucket) * HASH_BYTES);
     }
     this.replayJournal();
-    const buf = this.nodeBuf;
-    for (let i = B - 1; i >= 1; i--) {
-      n.copy(buf, 1, 2 * i * HASH_BYTES, (2 * i + 2) * HASH_BYTES);
-      n.set(this.hash(buf), i * HASH_BYTES);
+    for (let d = BUCKET_LEVEL - 1; d >= 0; d--) {
+      for (let i = 0; i < A ** d; i++) n.set(this.innerHash(d, i), ((LEVEL_START[d] as number) + i) * HASH_BYTES);
     }
   }
 
@@ -265,11 +279,13 @@ export class StateTree {
       leaves.push({ key: k, valueHash: Buffer.from(valueHash).toString('hex') });
     }
     const path: string[] = [];
-    for (let i = B + bucket; i > 1; i >>>= 1) {
-      const s = i ^ 1;
-      path.push(this.nodes.toString('hex', s * HASH_BYTES, (s + 1) * HASH_BYTES));
+    for (let d = BUCKET_LEVEL, pos = bucket; d > 0; d--, pos = Math.floor(pos / A)) {
+      const first = (LEVEL_START[d] as number) + pos - (pos % A);
+      for (let c = 0; c < A; c++) {
+        if (c !== pos % A) path.push(this.nodes.toString('hex', (first + c) * HASH_BYTES, (first + c + 1) * HASH_BYTES));
+      }
     }
-    assert(path.length === STATE_BUCKET_BITS, 'state proof path has one sibling per level');
+    assert(path.length === STATE_PATH_HASHES, 'state proof path has 15 siblings per level');
     return { key, bucket, leaves, path };
   }
 
@@ -284,37 +300,34 @@ export class StateTree {
       for (const op of ops) {
         if (op.value === undefined) this.stmts.del.run(op.key);
         else this.stmts.put.run(op.key, op.value);
-        this.stmts.journal.run(op.key);
       }
     }
+    if (writes.size > 0) this.stmts.journal.run(encodeJournalKeys(byBucket));
 
     const dirty = [...byBucket.keys()].sort((a, b) => a - b);
-    for (const bucket of dirty) {
-      const ops = byBucket.get(bucket) as Op[];
-      const entries = mergeEntries(this.readEntries(bucket), ops);
-      this.stagedEntries.set(bucket, entries);
-      this.stageNode(B + bucket, entries.length === 0 ? this.emptyBucket : this.hashBucket(entries));
-    }
-
-    // Recompute only the dirty paths, one level at a time (parents of a sorted list stay sorted).
-    let level = dirty.map((b) => B + b);
-    const buf = this.nodeBuf;
-    while (level.length > 0 && (level[0] as number) > 1) {
-      const parents: number[] = [];
-      for (const i of level) {
-        const p = i >>> 1;
-        if (parents[parents.length - 1] !== p) parents.push(p);
+    try {
+      for (const bucket of dirty) {
+        const ops = byBucket.get(bucket) as Op[];
+        const entries = mergeEntries(this.readEntries(bucket), ops);
+        this.stagedEntries.set(bucket, entries);
+        this.stageNode(BUCKET0 + bucket, entries.length === 0 ? this.emptyBucket : this.hashBucket(entries));
       }
-      for (const p of parents) {
-        this.copyNode(2 * p, buf, 1);
-        this.copyNode(2 * p + 1, buf, 1 + HASH_BYTES);
-        this.stageNode(p, this.hash(buf));
+      // Recompute only the dirty paths, one level at a time (parents of a sorted list stay sorted).
+      let level = dirty;
+      for (let d = BUCKET_LEVEL - 1; d >= 0; d--) {
+        const parents: number[] = [];
+        for (const i of level) {
+          const p = Math.floor(i / A);
+          if (parents[parents.length - 1] !== p) parents.push(p);
+        }
+        for (const p of parents) this.stageNode((LEVEL_START[d] as number) + p, this.innerHash(d, p));
+        level = parents;
       }
-      level = parents;
+    } catch (e) {
+      this.discardStage();
+      throw e;
     }
-    const root = Buffer.alloc(HASH_BYTES);
-    this.copyNode(1, root, 0);
-    return new Uint8Array(root.buffer, root.byteOffset, HASH_BYTES);
+    return this.root();
   }
 
   private validate(writes: ReadonlyMap<string, Uint8Array | undefined>): Map<number, Op[]> {
@@ -363,29 +376,43 @@ export class StateTree {
     return this.hash(buf.subarray(0, len));
   }
 
+  /** H(0x01 || the 16 children) of node (level d, position i), from the current hashes. */
+  private innerHash(d: number, i: number): Uint8Array {
+    const from = ((LEVEL_START[d + 1] as number) + A * i) * HASH_BYTES;
+    this.nodes.copy(this.nodeBuf, 1, from, from + CHILDREN_BYTES);
+    return this.hash(this.nodeBuf);
+  }
+
+  /** Set node i's hash in place, keeping its old hash in `undo` the first time in a stage. */
   private stageNode(i: number, h: Uint8Array): void {
     assert(h.byteLength === HASH_BYTES, 'hash function returns 32 bytes');
-    this.stage.set(h, i * HASH_BYTES);
     if (this.isStaged[i] === 0) {
+      const k = this.stagedList.length;
+      if ((k + 1) * HASH_BYTES > this.undo.byteLength) {
+        const grown = Buffer.alloc(2 * this.undo.byteLength);
+        this.undo.copy(grown);
+        this.undo = grown;
+      }
+      this.nodes.copy(this.undo, k * HASH_BYTES, i * HASH_BYTES, (i + 1) * HASH_BYTES);
       this.isStaged[i] = 1;
       this.stagedList.push(i);
     }
+    this.nodes.set(h, i * HASH_BYTES);
   }
 
-  /** Node i's current hash, staged or committed (a view, valid until the next stage). */
+  /** Node i's current hash (a view, valid until the next stage). */
   private nodeBytes(i: number): Buffer {
-    return (this.isStaged[i] === 1 ? this.stage : this.nodes).subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES);
-  }
-
-  private copyNode(i: number, target: Buffer, at: number): void {
-    const src = this.isStaged[i] === 1 ? this.stage : this.nodes;
-    src.copy(target, at, i * HASH_BYTES, (i + 1) * HASH_BYTES);
+    return this.nodes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES);
   }
 
   /** Bring the buckets the journal names up to date from `state`; they become pending. */
   private replayJournal(): void {
+    const keys = new Set<string>();
+    for (const row of this.stmts.journalRows.iterate()) {
+      if (!decodeJournalKeys(row, keys)) throw new CredenceError('CORRUPT', 'state journal row is damaged');
+    }
     const byBucket = new Map<number, Op[]>();
-    for (const key of this.stmts.journalKeys.iterate()) {
+    for (const key of keys) {
       const keyBytes = stateKeyBytes(key);
       if (keyBytes === undefined) throw new CredenceError('CORRUPT', 'state journal names an invalid key');
       const value = this.stmts.get.get(key);
@@ -395,7 +422,7 @@ export class StateTree {
     for (const [bucket, ops] of byBucket) {
       const entries = mergeEntries(this.readEntries(bucket), ops);
       this.setPending(bucket, entries);
-      this.nodes.set(entries.length === 0 ? this.emptyBucket : this.hashBucket(entries), (B + bucket) * HASH_BYTES);
+      this.nodes.set(entries.length === 0 ? this.emptyBucket : this.hashBucket(entries), (BUCKET0 + bucket) * HASH_BYTES);
     }
   }
 
@@ -406,7 +433,7 @@ export class StateTree {
       const entries = this.stagedEntries.get(bucket) ?? this.pending.get(bucket);
       if (entries === undefined) continue;
       if (entries.length === 0) this.stmts.delBucket.run(bucket);
-      else this.stmts.putBucket.run(bucket, this.nodeBytes(B + bucket), encodeEntries(entries));
+      else this.stmts.putBucket.run(bucket, this.nodeBytes(BUCKET0 + bucket), encodeEntries(entries));
       flushed.push(bucket);
     }
     return flushed;
@@ -414,10 +441,7 @@ export class StateTree {
 
   /** Make the stage current; the `flushed` buckets' rows are up to date. */
   private commitStage(flushed: readonly number[]): void {
-    for (const i of this.stagedList) {
-      this.stage.copy(this.nodes, i * HASH_BYTES, i * HASH_BYTES, (i + 1) * HASH_BYTES);
-      this.isStaged[i] = 0;
-    }
+    for (const i of this.stagedList) this.isStaged[i] = 0;
     this.stagedList = [];
     for (const [bucket, entries] of this.stagedEntries) this.setPending(bucket, entries);
     this.stagedEntries.clear();
@@ -447,7 +471,12 @@ export class StateTree {
   }
 
   private discardStage(): void {
-    for (const i of this.stagedList) this.isStaged[i] = 0;
+    const list = this.stagedList;
+    for (let k = 0; k < list.length; k++) {
+      const i = list[k] as number;
+      this.undo.copy(this.nodes, i * HASH_BYTES, k * HASH_BYTES, (k + 1) * HASH_BYTES);
+      this.isStaged[i] = 0;
+    }
     this.stagedList = [];
     this.stagedEntries.clear();
   }
@@ -461,19 +490,49 @@ function addOp(byBucket: Map<number, Op[]>, bucket: number, op: Op): void {
 
 /** Apply a bucket's ops to its sorted entries; returns the new sorted entries. */
 function mergeEntries(entries: Entry[], ops: Op[]): Entry[] {
-  ops.sort((a, b) => Buffer.compare(a.keyBytes, b.keyBytes));
+  if (ops.length > 1) ops.sort((a, b) => compareBytes(a.keyBytes, b.keyBytes));
   const out: Entry[] = [];
   let i = 0;
   for (const op of ops) {
-    while (i < entries.length && Buffer.compare((entries[i] as Entry).keyBytes, op.keyBytes) < 0) {
+    while (i < entries.length && compareBytes((entries[i] as Entry).keyBytes, op.keyBytes) < 0) {
       out.push(entries[i] as Entry);
       i++;
     }
-    if (i < entries.length && Buffer.compare((entries[i] as Entry).keyBytes, op.keyBytes) === 0) i++;
+    if (i < entries.length && compareBytes((entries[i] as Entry).keyBytes, op.keyBytes) === 0) i++;
     if (op.leaf !== undefined) out.push({ keyBytes: op.keyBytes, leaf: op.leaf });
   }
   while (i < entries.length) out.push(entries[i++] as Entry);
   return out;
+}
+
+/** A block's written keys as one journal row: [u16be keyLen | key bytes]*. */
+function encodeJournalKeys(byBucket: ReadonlyMap<number, readonly Op[]>): Buffer {
+  let len = 0;
+  for (const ops of byBucket.values()) for (const op of ops) len += 2 + op.keyBytes.byteLength;
+  const out = Buffer.allocUnsafe(len);
+  let pos = 0;
+  for (const ops of byBucket.values()) {
+    for (const op of ops) {
+      out.writeUInt16BE(op.keyBytes.byteLength, pos);
+      pos += 2 + op.keyBytes.copy(out, pos + 2);
+    }
+  }
+  return out;
+}
+
+/** Add a journal row's keys to `into`; false if the row is damaged. */
+function decodeJournalKeys(row: Buffer, into: Set<string>): boolean {
+  let pos = 0;
+  while (pos < row.byteLength) {
+    if (pos + 2 > row.byteLength) return false;
+    const klen = row.readUInt16BE(pos);
+    if (klen === 0 || pos + 2 + klen > row.byteLength) return false;
+    const key = row.toString('utf8', pos + 2, pos + 2 + klen);
+    if (Buffer.byteLength(key, 'utf8') !== klen) return false;
+    into.add(key);
+    pos += 2 + klen;
+  }
+  return row.byteLength > 0;
 }
 
 function encodeEntries(entries: readonly Entry[]): Buffer {
@@ -502,7 +561,7 @@ function decodeEntries(blob: Buffer): Entry[] | undefined {
     const end = pos + 2 + klen + HASH_BYTES;
     if (klen === 0 || end > blob.byteLength) return undefined;
     const keyBytes = blob.subarray(pos + 2, pos + 2 + klen);
-    if (prev !== undefined && Buffer.compare(prev, keyBytes) >= 0) return undefined;
+    if (prev !== undefined && compareBytes(prev, keyBytes) >= 0) return undefined;
     out.push({ keyBytes, leaf: blob.subarray(pos + 2 + klen, end) });
     prev = keyBytes;
     pos = end;

@@ -34,6 +34,13 @@ export interface BlockCommit {
   readonly expectedHash?: Uint8Array;
 }
 
+/**
+ * Version of the stored layout, kept in `meta` under "format". 2: the state root is a 16-ary
+ * tree over the buckets and the state journal holds one row per block. A store written in
+ * another format is refused at open: its state roots cannot be recomputed by this code.
+ */
+export const STORE_FORMAT = '2';
+
 /** Code the executor gives a transaction whose id is already committed. */
 export const REPLAYED_CODE = 'TX_REPLAYED';
 
@@ -43,6 +50,22 @@ CREATE TABLE IF NOT EXISTS blocks (
   height INTEGER PRIMARY KEY, hash BLOB NOT NULL UNIQUE, header BLOB NOT NULL, body BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS results (height INTEGER PRIMARY KEY, body BLOB NOT NULL);
 `;
+
+/** Refuse a store written in another layout; stamp a new one (see STORE_FORMAT). */
+function checkFormat(db: Database.Database): void {
+  const stored = db.prepare<[string], Buffer>('SELECT value FROM meta WHERE key = ?').pluck().get('format');
+  const found = stored?.toString('utf8') ?? (db.prepare('SELECT 1 FROM blocks LIMIT 1').get() === undefined ? undefined : '1');
+  if (found === undefined) {
+    if (!db.readonly) db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('format', Buffer.from(STORE_FORMAT));
+    return;
+  }
+  if (found !== STORE_FORMAT) {
+    throw new CredenceError(
+      Codes.CONFIG,
+      `this data directory was written in store format ${found.slice(0, 16)}; this credence reads format ${STORE_FORMAT}: create the network again, or run the credence version that wrote it`,
+    );
+  }
+}
 
 export class ChainStore {
   readonly state: StateTree;
@@ -57,6 +80,7 @@ export class ChainStore {
     private readonly hash: HashFn,
   ) {
     db.exec(SCHEMA);
+    checkFormat(db);
     this.state = StateTree.open(db, hash);
     this.index = TxIndex.open(db);
     this.stmts = {

@@ -21,6 +21,7 @@
 // rolls back, the caller drops the staged value and memory was never changed.
 
 import type Database from 'better-sqlite3';
+import { compareBytes } from '../util/bytes.js';
 import { CredenceError, Codes, assert } from '../util/errors.js';
 
 export interface TxLocation {
@@ -141,7 +142,7 @@ export class TxIndex {
     if (this.sinceFlush + entries.length < this.flushEntriesMin) return { fresh: entries, slice: undefined, trimmedTo: undefined, height };
     const slice = this.cursor;
     const due = [...(this.slices[slice]?.values() ?? []), ...entries.filter((e) => this.sliceOf(e.id) === slice)];
-    due.sort((a, b) => Buffer.compare(a.id, b.id));
+    due.sort((a, b) => compareBytes(a.id, b.id));
     for (const e of due) this.stmts.insert.run(e.id, e.height, e.index, e.code);
     let trimmedTo: number | undefined;
     if (slice === this.slices.length - 1) {

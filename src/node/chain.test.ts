@@ -148,6 +148,20 @@ describe('Chain genesis', () => {
   });
 });
 
+describe('Chain: store format', () => {
+  it('refuses, with CONFIG, a data directory written in another store format (or before formats were stamped)', async () => {
+    const { default: Database } = await import('better-sqlite3');
+    for (const tamper of ["UPDATE meta SET value = X'31' WHERE key = 'format'", "DELETE FROM meta WHERE key = 'format'"]) {
+      const path = freshPath();
+      close(openChain(path));
+      const db = new Database(path);
+      db.exec(tamper);
+      db.close();
+      assert.throws(() => Chain.open(path, genesis, suite), isCode('CONFIG'));
+    }
+  });
+});
+
 describe('Chain: leader and follower', () => {
   it('commitProposed then applyReceived on a second chain gives identical blocks, results and state', async () => {
     const leader = openChain(freshPath());

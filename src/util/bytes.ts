@@ -27,6 +27,19 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.byteLength === b.byteLength && Buffer.compare(a, b) === 0;
 }
 
+/**
+ * Byte-wise order of a and b (negative, zero or positive), as Buffer.compare but in plain JS:
+ * for the short keys and ids compared in hot loops the native call costs more than the loop.
+ */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const d = (a[i] as number) - (b[i] as number);
+    if (d !== 0) return d;
+  }
+  return a.length - b.length;
+}
+
 export function utf8(s: string): Uint8Array {
   return new Uint8Array(Buffer.from(s, 'utf8'));
 }
