@@ -7,6 +7,7 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { Progress } from '../src/cli/output.js';
 import { PsiPool } from '../src/privacy/pool.js';
 import { decodeFrame, encodeFrame, FrameAssembler, type FrameKind, PsiReceiver, PsiSender, toFrames } from '../src/privacy/psi.js';
+import { importPath } from '../src/privacy/x25519.js';
 
 export interface PsiBenchOptions {
   readonly size: number;
@@ -117,6 +118,7 @@ export async function runPsiBench(o: PsiBenchOptions): Promise<Record<string, un
       itemsPerSec: Math.round(o.size / oursSec),
       x25519PerSecLimit: Math.round(x25519PerSecLimit),
       x25519Ops: 4 * o.size,
+      x25519Import: importPath(),
       fractionOfX25519Limit: round((4 * o.size) / oursSec / x25519PerSecLimit),
       oursCpuSec: round(oursCpuSec),
       cores,

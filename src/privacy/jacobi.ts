@@ -205,3 +205,14 @@ export function toLimbs(x: bigint, out: Float64Array): Float64Array {
   for (let i = 0; i < JACOBI_LIMBS; i++) out[i] = Number.parseInt(h.slice(h.length - 6 * (i + 1), h.length - 6 * i), 16);
   return out;
 }
+
+/** The 12 little-endian 24-bit limbs of the 32-byte little-endian number in b at `at`. */
+export function limbsFromBytes(b: Uint8Array, at: number, out: Float64Array): Float64Array {
+  for (let i = 0; i < 10; i++) {
+    const j = at + 3 * i;
+    out[i] = (b[j] as number) | ((b[j + 1] as number) << 8) | ((b[j + 2] as number) << 16);
+  }
+  out[10] = (b[at + 30] as number) | ((b[at + 31] as number) << 8);
+  out[11] = 0;
+  return out;
+}

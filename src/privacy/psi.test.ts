@@ -11,7 +11,7 @@ import { PrivacyCodes } from './codes.js';
 import { P25519, writeLE } from './h2c25519.js';
 import { PsiPool } from './pool.js';
 import { decodeFrame, encodeFrame, FrameAssembler, PsiReceiver, PsiSender, shufflePoints, toFrames } from './psi.js';
-import { blindPoints, newBlindingKey, privateKeyObject } from './x25519.js';
+import { blindPoints, forceJwkImport, importPath, newBlindingKey, privateKeyObject } from './x25519.js';
 
 const pool = new PsiPool(2);
 after(() => pool.close());
@@ -73,7 +73,7 @@ describe('ECDH-PSI', () => {
     );
   });
 
-  it('refuses low-order and non-canonical points with BAD_POINT', () => {
+  function refusesBadPoints(): void {
     const key = privateKeyObject(newBlindingKey());
     const low = [
       '00',
@@ -91,6 +91,31 @@ describe('ECDH-PSI', () => {
     const pEnc = new Uint8Array(32);
     writeLE(P25519 + 9n - 2n ** 255n + 2n ** 255n, pEnc, 0); // p + 9: same point as 9, non-canonical
     assert.throws(() => blindPoints(key, pEnc), codeOf(PrivacyCodes.BAD_POINT));
+  }
+
+  it('refuses low-order and non-canonical points with BAD_POINT, on both public-key import paths', () => {
+    assert.ok(['handle', 'jwk'].includes(importPath())); // 'handle' on Node 20 (the bench reports which)
+    refusesBadPoints();
+    forceJwkImport(true);
+    try {
+      refusesBadPoints();
+    } finally {
+      forceJwkImport(false);
+    }
+  });
+
+  it('the in-place public-key import gives the JWK import results (property)', () => {
+    const key = privateKeyObject(newBlindingKey());
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32 * 8, maxLength: 32 * 8 }), (raw) => {
+        for (let i = 31; i < raw.length; i += 32) raw[i] = (raw[i] as number) & 0x7f;
+        forceJwkImport(true);
+        const viaJwk = blindPoints(key, raw);
+        forceJwkImport(false);
+        assert.deepEqual(blindPoints(key, raw), viaJwk);
+      }),
+      { numRuns: 20 },
+    );
   });
 
   it('a sender given a low-order point in the query fails with BAD_POINT, through the pool', async () => {
