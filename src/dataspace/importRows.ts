@@ -38,8 +38,8 @@ export interface PreparedRow {
   readonly row: number;
   readonly subject: SubjectId;
   readonly action: Action;
-  /** The record's data, keys in canonical order (for a revocation: `{reason}`). */
-  readonly data: { [k: string]: JsonValue };
+  /** The record's data as canonical JSON (for a revocation: `{"reason":…}`). */
+  readonly data: string;
   readonly conductEnd?: string;
   /** End of the conduct (ms) of a negative record, and when it expires. */
   readonly negative?: { readonly conductEnd: number; readonly expiresAt: number };
@@ -182,12 +182,12 @@ export class RowChecker {
         typeof row.reason === 'string' && row.reason.length > 0 && row.reason.length <= 256
           ? row.reason
           : rowFail(Codes.MALFORMED, 'a revocation needs a reason of 1 to 256 characters');
-      return { ...base, data: { reason } };
+      return { ...base, data: canonicalJson({ reason }) };
     }
     const data: { [k: string]: JsonValue } = {};
     // Keys in canonical order, so that encoding the record sorts nothing.
     for (const k of Object.keys(row).sort()) if (!SPECIAL.has(k)) data[k] = row[k] as JsonValue;
-    return { ...base, data, ...this.retention(data) };
+    return { ...base, ...this.retention(data), data: canonicalJson(data) };
   }
 
   /** Schema validation, and the conduct end and expiry of a negative record. */
@@ -228,19 +228,21 @@ export function applyLinks(rows: readonly PreparedRow[], answers: readonly LinkA
   });
 }
 
-/** The record's canonical JSON, its keys written in sorted order (nothing to sort). */
-export function recordJson(id: string, p: PreparedRow, provider: string, schema: string): string {
-  const r: { [k: string]: unknown } = {};
-  if (p.conductEnd !== undefined) r.conductEnd = p.conductEnd;
-  r.data = p.data;
-  r.id = id;
-  r.provider = provider;
-  if (p.link?.kind === 'revokes') r.revokes = p.link.id;
-  r.schema = schema;
-  r.subject = p.subject;
-  if (p.link?.kind === 'supersedes') r.supersedes = p.link.id;
-  r.version = p.link === undefined ? 1 : p.link.version + 1;
-  return canonicalJson(r);
+/**
+ * The record's canonical JSON (what canonicalJson gives for the Record object), written
+ * directly: keys in sorted order, the data already canonical. `provider` and `schema` come
+ * quoted (canonicalJson of the string), as they are the same for a whole call.
+ */
+export function recordJson(id: string, p: PreparedRow, quotedProvider: string, quotedSchema: string): string {
+  const link = p.link;
+  return (
+    (p.conductEnd === undefined ? '{' : `{"conductEnd":${canonicalJson(p.conductEnd)},`) +
+    `"data":${p.data},"id":"${id}","provider":${quotedProvider}` +
+    (link?.kind === 'revokes' ? `,"revokes":"${link.id}"` : '') +
+    `,"schema":${quotedSchema},"subject":${canonicalJson(p.subject)}` +
+    (link?.kind === 'supersedes' ? `,"supersedes":"${link.id}"` : '') +
+    `,"version":${link === undefined ? 1 : link.version + 1}}`
+  );
 }
 
 /** What cutting batches needs to know of a row. */

@@ -7,6 +7,7 @@
 // arguments and the row numbers: no per-record object crosses a thread.
 
 import type Database from 'better-sqlite3';
+import { canonicalJson } from '../codec/canonicalJson.js';
 import { type AnchorArgs, batchIdOf, recordIdAt } from '../contracts/recordBatch.js';
 import { freshRandom } from '../crypto/randomPool.js';
 import type { CryptoSuite } from '../crypto/suite.js';
@@ -26,10 +27,10 @@ import {
   rowRuns,
   subjectRuns,
 } from './importRows.js';
-import { type SealInput, packBytes, sealRecords } from './recordSeal.js';
+import { type SealedRecords, sealBatchRecords } from './batchSeal.js';
 import type { SchemaDefinition } from './schemas/catalog.js';
 import type { RecordValidator } from './validate.js';
-import { type StageRow, finishBatchRow, publishedRefsIn, stageRows } from './vaultStage.js';
+import { finishBatchRow, publishedRefsIn, stageSealedRecords } from './vaultStage.js';
 
 /** One import call's rows and what checking them needs. */
 export interface ImportRequest {
@@ -85,9 +86,9 @@ export const IMPORT_CALLS_MAX = 64;
 
 interface SealedBatchRows {
   readonly id: string;
-  readonly root: Uint8Array;
-  readonly commitments: Uint8Array;
-  rows: StageRow[] | undefined;
+  readonly rows: readonly PreparedRow[];
+  /** Until staged. */
+  records: SealedRecords | undefined;
 }
 
 class ImportCall {
@@ -125,29 +126,20 @@ class ImportCall {
     const { provider, def } = this.req;
     const nonce = toHex(freshRandom(16));
     const id = batchIdOf((d) => suite.hash(d), provider, nonce);
-    // The records' canonical JSON as one string and one buffer: each record's bytes are a view of it.
-    const texts = batch.map((p, i) => recordJson(recordIdAt(id, i), p, provider, def.id));
-    const all = Buffer.from(texts.join(''), 'utf8');
-    let at = 0;
-    const inputs = batch.map((p, i): SealInput => {
-      const start = at;
-      at += Buffer.byteLength(texts[i] as string, 'utf8');
-      return {
-        id: recordIdAt(id, i),
-        json: all.subarray(start, at),
-        subject: p.subject,
-        schema: def.id,
-        version: p.link === undefined ? 1 : p.link.version + 1,
-        ...(p.negative === undefined ? {} : { expiresAt: p.negative.expiresAt }),
-        ...(p.ref === undefined ? {} : { ref: p.ref }),
-      };
-    });
-    const s = sealRecords(suite, key, inputs);
-    this.sealed.push({ id, root: s.root, commitments: packBytes(s.commitments).bytes, rows: s.rows });
+    const ids = batch.map((_, i) => recordIdAt(id, i));
+    const [quotedProvider, quotedSchema] = [canonicalJson(provider), canonicalJson(def.id)];
+    const records = sealBatchRecords(
+      suite,
+      key,
+      id,
+      batch.map((p, i) => recordJson(ids[i] as string, p, quotedProvider, quotedSchema)),
+      ids,
+    );
+    this.sealed.push({ id, rows: batch, records });
     const args: AnchorArgs = {
       schema: def.id,
       nonce,
-      root: toHex(s.root),
+      root: toHex(records.root),
       count: batch.length,
       subjects: subjectRuns(batch),
       negatives: batch.flatMap((p, i) => (p.negative === undefined ? [] : [[i, p.negative.conductEnd] as const])),
@@ -164,9 +156,14 @@ class ImportCall {
 
   stage(index: number, tx: StagedTx): void {
     const b = this.batch(index);
-    if (b.rows === undefined) throw new CredenceError(Codes.MALFORMED, `batch ${index} of this import call is already staged`);
-    stageRows(this.env.db, { id: b.id, ...tx, root: b.root, commitments: b.commitments }, b.rows);
-    b.rows = undefined;
+    const records = b.records;
+    if (records === undefined) throw new CredenceError(Codes.MALFORMED, `batch ${index} of this import call is already staged`);
+    const schema = this.req.def.id;
+    stageSealedRecords(this.env.db, { id: b.id, ...tx, root: records.root, commitments: records.commitments }, records, (i) => {
+      const p = b.rows[i] as PreparedRow;
+      return { subject: p.subject, schema, ref: p.ref ?? null, version: p.link === undefined ? 1 : p.link.version + 1, expiresAt: p.negative?.expiresAt ?? null };
+    });
+    b.records = undefined;
   }
 
   finish(index: number): void {

@@ -101,6 +101,14 @@ describe('SqliteVault', () => {
       v.imports.stage(rival.job, 0, { txId: 'ce'.repeat(32), tx: new Uint8Array([1]), txExpiresAt: 1 }),
       (e: { code?: string }) => e.code === 'RECORD_EXISTS',
     );
+    // One record's key destroyed: its slot of the batch's key chunk is gone from the file, the chunk's other records stay readable.
+    const raw = new Database(path, { readonly: true });
+    const chunkBefore = (raw.prepare('SELECT wrapped FROM batch_keys WHERE batch = ? AND chunk = 0').get(batch.id) as { wrapped: Buffer }).wrapped;
+    raw.close();
+    assert.equal(v.destroyKey(id7), true);
+    assert.equal(v.get(id7), undefined);
+    assert.deepEqual(v.get(recordIdAt(batch.id, 8))?.record.data, dataOf(8));
+    assert.ok(!fileBytes(path).includes(chunkBefore), 'the key chunk that held the destroyed key is still in the file');
     const again = await v.imports.prepare(request(rows.slice(0, 1)));
     assert.deepEqual(
       again.errors.map((e) => e.code),

@@ -19,6 +19,7 @@ import { BatchTree } from './commitment.js';
 import { type ImportRunner, InlineImports } from './importWork.js';
 import { type SealedRow, sealBytes, sealRecordJson, stageRowOf } from './recordSeal.js';
 import { RecordValidator } from './validate.js';
+import { KEYS_PER_CHUNK, keyPlace, unwrapKey, withoutKey } from './vaultKeys.js';
 import { NOT_PENDING, type StageRow, finishBatchRow, insertRow, openVaultDb, publishedRefsIn, stageRows } from './vaultStage.js';
 import { SealPool } from './sealPool.js';
 import { type Record, parseRecord } from './record.js';
@@ -114,6 +115,7 @@ DROP INDEX IF EXISTS records_batch;
 CREATE TABLE IF NOT EXISTS statements (
   dispute_id TEXT PRIMARY KEY, record_id TEXT NOT NULL, wrapped_key BLOB NOT NULL, sealed BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS statements_record ON statements(record_id);
+CREATE TABLE IF NOT EXISTS batch_keys (batch TEXT NOT NULL, chunk INTEGER NOT NULL, wrapped BLOB NOT NULL, PRIMARY KEY (batch, chunk)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS records_expiry ON records(expires_at) WHERE state = 'live' AND expires_at IS NOT NULL;
 `;
 
@@ -130,10 +132,18 @@ type Sealed = SealedRow;
 
 interface RecordRow {
   id: string;
+  batch: string | null;
+  idx: number | null;
   wrapped_key: Buffer | null;
+  /** The record's key chunk, when its batch's keys are wrapped in chunks (vaultKeys.ts). */
+  chunk: Buffer | null;
   sealed: Buffer | null;
   state: string;
 }
+
+/** A record row with its key chunk (if any). */
+const RECORD_WITH_KEY = `SELECT r.id, r.batch, r.idx, r.wrapped_key, r.sealed, r.state, k.wrapped AS chunk FROM records r
+  LEFT JOIN batch_keys k ON r.wrapped_key IS NULL AND k.batch = r.batch AND k.chunk = r.idx / ${KEYS_PER_CHUNK}`;
 
 export interface SqliteVaultOptions {
   readonly path: string;
@@ -221,10 +231,21 @@ export class SqliteVault implements BatchVault {
     insertRow(this.db, this.rowOf(item, this.sealItems([item])[0] as Sealed), null);
   }
 
+  /** The record's data key, or undefined if it was destroyed. */
+  private dataKey(row: RecordRow): Uint8Array | undefined {
+    const aad = utf8(row.id);
+    if (row.wrapped_key !== null) return this.suite.decrypt(this.key, new Uint8Array(row.wrapped_key), aad);
+    if (row.chunk === null || row.batch === null || row.idx === null) return undefined;
+    return unwrapKey(this.suite, this.key, row.batch, row.idx, new Uint8Array(row.chunk));
+  }
+
   get(id: string): StoredRecord | undefined {
-    const row = this.stmt(`SELECT r.id, r.wrapped_key, r.sealed, r.state FROM records r WHERE r.id = ? AND ${LIVE}`).get(id) as RecordRow | undefined;
-    if (row === undefined || row.state !== 'live' || row.wrapped_key === null || row.sealed === null) return undefined;
-    const plain = this.openBytes(row.wrapped_key, row.sealed, utf8(row.id));
+    const row = this.stmt(`${RECORD_WITH_KEY} WHERE r.id = ? AND ${LIVE}`).get(id) as RecordRow | undefined;
+    if (row === undefined || row.state !== 'live' || row.sealed === null) return undefined;
+    const dataKey = this.dataKey(row);
+    if (dataKey === undefined) return undefined;
+    const plain = this.suite.decrypt(dataKey, new Uint8Array(row.sealed), utf8(row.id));
+    dataKey.fill(0);
     const parsed = JSON.parse(Buffer.from(plain).toString('utf8')) as { record: unknown; salt: string };
     const salt = fromHexStrict(parsed.salt);
     if (salt === undefined) throw new CredenceError(Codes.CORRUPT, 'vault entry has a bad salt');
@@ -236,22 +257,24 @@ export class SqliteVault implements BatchVault {
   }
 
   destroyKey(id: string): boolean {
-    this.db.prepare('DELETE FROM statements WHERE record_id = ?').run(id);
-    const n = this.db.prepare("UPDATE records SET wrapped_key = NULL, sealed = NULL, state = 'destroyed' WHERE id = ? AND state = 'live'").run(id).changes;
-    // Old page images of the row may sit in the WAL until a checkpoint: truncate it.
-    if (n > 0) this.db.pragma('wal_checkpoint(TRUNCATE)');
-    return n > 0;
+    return this.destroyKeys([id]) > 0;
   }
 
-  /** Destroy many keys in one transaction and one WAL truncation. */
+  /** Destroy one record's key: its statements, its wrapped key (or its slot of its batch's key chunk) and its ciphertext. */
+  private destroyOne(id: string): number {
+    this.stmt('DELETE FROM statements WHERE record_id = ?').run(id);
+    const row = this.stmt(`${RECORD_WITH_KEY} WHERE r.id = ? AND r.state = 'live'`).get(id) as RecordRow | undefined;
+    if (row === undefined) return 0;
+    if (row.chunk !== null && row.batch !== null && row.idx !== null) {
+      const chunk = withoutKey(this.suite, this.key, row.batch, row.idx, new Uint8Array(row.chunk));
+      this.stmt('UPDATE batch_keys SET wrapped = ? WHERE batch = ? AND chunk = ?').run(chunk, row.batch, keyPlace(row.idx).chunk);
+    }
+    return this.stmt("UPDATE records SET wrapped_key = NULL, sealed = NULL, state = 'destroyed' WHERE id = ? AND state = 'live'").run(id).changes;
+  }
+
+  /** Destroy many keys in one transaction and one WAL truncation (old page images of the rows may sit in the WAL until a checkpoint). */
   destroyKeys(ids: readonly string[]): number {
-    const stmt = this.db.prepare("UPDATE records SET wrapped_key = NULL, sealed = NULL, state = 'destroyed' WHERE id = ? AND state = 'live'");
-    const dropStatements = this.db.prepare('DELETE FROM statements WHERE record_id = ?');
-    const destroy = (id: string) => {
-      dropStatements.run(id);
-      return stmt.run(id).changes;
-    };
-    const n = this.db.transaction(() => ids.reduce((acc, id) => acc + destroy(id), 0)).immediate();
+    const n = this.db.transaction(() => ids.reduce((acc, id) => acc + this.destroyOne(id), 0)).immediate();
     if (n > 0) this.db.pragma('wal_checkpoint(TRUNCATE)');
     return n;
   }
@@ -277,6 +300,7 @@ export class SqliteVault implements BatchVault {
         // Only a pending batch is dropped: an anchored one's records are live.
         if ((this.stmt('SELECT state FROM batches WHERE id = ?').get(id) as { state: string } | undefined)?.state !== 'pending') return;
         this.stmt(`DELETE FROM records WHERE ${IN_BATCH}`).run(...batchRange(id));
+      this.stmt('DELETE FROM batch_keys WHERE batch = ?').run(id);
         this.stmt('DELETE FROM batches WHERE id = ?').run(id);
       })
       .immediate();

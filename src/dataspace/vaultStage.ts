@@ -6,6 +6,7 @@
 import Database from 'better-sqlite3';
 import { recordIdAt } from '../contracts/recordBatch.js';
 import { CredenceError, Codes } from '../util/errors.js';
+import type { SealedRecords } from './batchSeal.js';
 
 /** One record's vault row. */
 export interface StageRow {
@@ -15,7 +16,8 @@ export interface StageRow {
   readonly ref: string | null;
   readonly version: number;
   readonly expiresAt: number | null;
-  readonly wrapped: Uint8Array;
+  /** The data key wrapped under the vault key; null for a record of a batch whose keys are wrapped in chunks (vaultKeys.ts). */
+  readonly wrapped: Uint8Array | null;
   readonly sealed: Uint8Array;
 }
 
@@ -40,9 +42,15 @@ export function openVaultDb(path: string): Database.Database {
   return db;
 }
 
-const statements = new WeakMap<Database.Database, { batch: Database.Statement; record: Database.Statement }>();
+interface Statements {
+  batch: Database.Statement;
+  record: Database.Statement;
+  keys: Database.Statement;
+}
 
-function prepared(db: Database.Database): { batch: Database.Statement; record: Database.Statement } {
+const statements = new WeakMap<Database.Database, Statements>();
+
+function prepared(db: Database.Database): Statements {
   let s = statements.get(db);
   if (s === undefined) {
     s = {
@@ -51,6 +59,7 @@ function prepared(db: Database.Database): { batch: Database.Statement; record: D
         `INSERT INTO records (id, subject, schema, ref, version, batch, idx, commitment, state, expires_at, wrapped_key, sealed)
          VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 'live', ?, ?, ?)`,
       ),
+      keys: db.prepare('INSERT INTO batch_keys (batch, chunk, wrapped) VALUES (?, ?, ?)'),
     };
     statements.set(db, s);
   }
@@ -69,6 +78,44 @@ export function insertRow(db: Database.Database, r: StageRow, batch: { id: strin
   }
 }
 
+/** The indexed columns of a record's vault row. */
+export interface RowColumns {
+  readonly subject: string;
+  readonly schema: string;
+  readonly ref: string | null;
+  readonly version: number;
+  readonly expiresAt: number | null;
+}
+
+function insertBatchRow(db: Database.Database, h: StageHeader): void {
+  try {
+    prepared(db).batch.run(h.id, 'pending', h.txId, h.tx, h.txExpiresAt, h.root, Date.now(), h.commitments);
+  } catch (e) {
+    if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new CredenceError(Codes.RECORD_EXISTS, 'a batch with this id is already in the vault');
+    throw e;
+  }
+}
+
+/**
+ * Stage a batch sealed by batchSeal.ts in one durable transaction: its row (pending, with the
+ * transaction), its wrapped key chunks, and a row per record (`recordIdAt(batch, index)`, no
+ * wrapped key of its own: vaultKeys.ts) whose ciphertext is a view of the batch's buffer.
+ */
+export function stageSealedRecords(db: Database.Database, h: StageHeader, sealed: SealedRecords, columns: (index: number) => RowColumns): void {
+  const s = prepared(db);
+  db.transaction(() => {
+    insertBatchRow(db, h);
+    sealed.keyChunks.forEach((wrapped, chunk) => s.keys.run(h.id, chunk, wrapped));
+    let start = 0;
+    sealed.ends.forEach((end, index) => {
+      const c = columns(index);
+      const row = { id: recordIdAt(h.id, index), ...c, wrapped: null, sealed: sealed.sealed.subarray(start, end) };
+      insertRow(db, row, { id: h.id, index });
+      start = end;
+    });
+  }).immediate();
+}
+
 /**
  * Stage a batch: its row (pending, with the transaction) and its records, in one durable
  * transaction. Record `index` of the batch must have the id `recordIdAt(batch, index)`: the
@@ -79,15 +126,8 @@ export function stageRows(db: Database.Database, h: StageHeader, rows: readonly 
     if (r.id !== recordIdAt(h.id, index))
       throw new CredenceError(Codes.MALFORMED, `record ${index} of batch ${h.id.slice(0, 64)} does not have the batch's record id`);
   });
-  const s = prepared(db);
   db.transaction(() => {
-    try {
-      s.batch.run(h.id, 'pending', h.txId, h.tx, h.txExpiresAt, h.root, Date.now(), h.commitments);
-    } catch (e) {
-      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY')
-        throw new CredenceError(Codes.RECORD_EXISTS, 'a batch with this id is already in the vault');
-      throw e;
-    }
+    insertBatchRow(db, h);
     rows.forEach((r, index) => {
       insertRow(db, r, { id: h.id, index });
     });

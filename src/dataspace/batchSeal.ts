@@ -1,0 +1,73 @@
+// Sealing a batch of records in a few large buffers (importWork.ts): per record a fresh salt,
+// the salted commitment H(salt ‖ json), and the vault row — canonicalJson({record, salt})
+// sealed under a fresh data key with the record id as AAD; the batch's data keys wrapped under
+// the vault key in chunks of KEYS_PER_CHUNK (vaultKeys.ts). The salts and data keys of the
+// whole batch come from one CSPRNG call; each record's JSON is written once into a scratch
+// buffer laid out so that the same bytes are hashed (after the salt) and sealed (inside the
+// plaintext); ciphertexts, commitments and wrapped chunks land in per-batch buffers. What
+// outlives the call is a handful of large objects, not a dozen small ones per record, which is
+// what the garbage collector pays for.
+
+import { randomFillSync } from 'node:crypto';
+import type { CryptoSuite } from '../crypto/suite.js';
+import { SALT_BYTES, batchRoot } from './commitment.js';
+import { DATA_KEY_BYTES } from './recordSeal.js';
+import { wrapKeyChunks } from './vaultKeys.js';
+
+const RECORD_OPEN = '{"record":';
+const SALT_OPEN = ',"salt":"';
+const CLOSE = '"}';
+
+/** A batch's sealed records: ciphertext i is `sealed[ends[i-1] .. ends[i]]`. */
+export interface SealedRecords {
+  readonly commitments: Uint8Array;
+  readonly root: Uint8Array;
+  readonly sealed: Buffer;
+  readonly ends: Uint32Array;
+  /** The data keys, wrapped in chunks (vaultKeys.ts). */
+  readonly keyChunks: Uint8Array[];
+}
+
+/** Seal the records of batch `batchId`, given their canonical JSON in batch order and their ids. */
+export function sealBatchRecords(suite: CryptoSuite, vaultKey: Uint8Array, batchId: string, jsons: readonly string[], ids: readonly string[]): SealedRecords {
+  const n = jsons.length;
+  const random = randomFillSync(Buffer.allocUnsafeSlow(n * (SALT_BYTES + DATA_KEY_BYTES)));
+  const salts = random.subarray(0, n * SALT_BYTES);
+  const keys = random.subarray(n * SALT_BYTES);
+  const commitments = new Uint8Array(n * 32);
+  const ends = new Uint32Array(n);
+  const pre = SALT_BYTES; // salt, then the record JSON; RECORD_OPEN overwrites the salt's tail for the plaintext
+  let scratch = Buffer.allocUnsafeSlow(4096);
+  let sealed = Buffer.allocUnsafeSlow(Math.max(1024, n * 512));
+  const aad = Buffer.allocUnsafeSlow(128);
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const json = jsons[i] as string;
+    const need = pre + 3 * json.length + 128;
+    if (scratch.length < need) scratch = Buffer.allocUnsafeSlow(2 * need);
+    const salt = salts.subarray(i * SALT_BYTES, (i + 1) * SALT_BYTES);
+    scratch.set(salt, 0);
+    const end = pre + scratch.write(json, pre, 'utf8');
+    commitments.set(suite.hash(scratch.subarray(0, end)), 32 * i);
+    const start = pre - RECORD_OPEN.length;
+    scratch.write(RECORD_OPEN, start, 'latin1');
+    let p = end + scratch.write(SALT_OPEN, end, 'latin1');
+    p += scratch.write(salt.toString('hex'), p, 'latin1');
+    p += scratch.write(CLOSE, p, 'latin1');
+    const box = suite.encrypt(keys.subarray(i * DATA_KEY_BYTES, (i + 1) * DATA_KEY_BYTES), scratch.subarray(start, p), aad.subarray(0, aad.write(ids[i] as string, 0, 'latin1')));
+    if (sealed.length < at + box.byteLength) {
+      const grown = Buffer.allocUnsafeSlow(2 * (at + box.byteLength));
+      sealed.copy(grown, 0, 0, at);
+      sealed = grown;
+    }
+    sealed.set(box, at);
+    at += box.byteLength;
+    ends[i] = at;
+  }
+  scratch.fill(0);
+  salts.fill(0);
+  const keyChunks = wrapKeyChunks(suite, vaultKey, batchId, keys);
+  keys.fill(0);
+  const commitmentList = Array.from({ length: n }, (_, i) => commitments.subarray(32 * i, 32 * i + 32));
+  return { commitments, root: batchRoot(suite, commitmentList), sealed: sealed.subarray(0, at), ends, keyChunks };
+}
