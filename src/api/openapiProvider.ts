@@ -14,7 +14,7 @@ function jsonBody(properties: Record<string, unknown>, required: string[]) {
 }
 
 const importResult =
-  'Returns {anchored: [{row, id}], errors: [{row, code, message}], pending: [row], batches: [{txId, root, records, outcome}]}; bad rows are reported without quoting values, good rows are anchored, nothing is half-written';
+  'Returns {anchored: count, errors: [{row, code, message}], pending: [row], batches: [{id, txId, root, records, outcome, rows: [[firstRow, count]...]}]} (record i of a batch, in the order of its row runs, has the id batch id ‖ i as 8 hex digits); bad rows are reported without quoting values, good rows are anchored, nothing is half-written';
 
 export function providerPaths(importRowsMax: number) {
   return {
@@ -35,6 +35,18 @@ export function providerPaths(importRowsMax: number) {
           ['schema', 'rows'],
         ),
       }),
+    },
+    '/v1/data/import/jsonl': {
+      post: memberOp(
+        `Import JSONL bytes as they are (application/octet-stream; at most ${importRowsMax} non-blank lines, numbered from firstRow) under a registered schema (own organization only). ${importResult}`,
+        {
+          parameters: [
+            { name: 'schema', in: 'query', required: true, schema: { type: 'string', maxLength: 64 } },
+            { name: 'firstRow', in: 'query', required: false, schema: { type: 'integer', minimum: 1 } },
+          ],
+          requestBody: { content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+        },
+      ),
     },
     '/v1/data/import/text': {
       post: memberOp(`Import a whole JSONL or CSV text (own organization only; at most ${importRowsMax} good rows). ${importResult}`, {

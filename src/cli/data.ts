@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import type { JsonValue } from '../codec/canonicalJson.js';
 import type { SchemaDefinition } from '../dataspace/schemas/catalog.js';
 import { BUILTIN_SCHEMAS, builtinSchema } from '../dataspace/schemas/catalog.js';
-import { type SourceFormat, SourceParser, type SourceRow } from '../dataspace/sources.js';
+import { SOURCE_LINE_BYTES_MAX, type SourceFormat, SourceParser, type SourceRow } from '../dataspace/sources.js';
 import type { CredenceClient } from '../sdk/client.js';
 import { type ImportResultJson, ProviderClient, type RowErrorJson } from '../sdk/provider.js';
 import { CredenceError, Codes } from '../util/errors.js';
@@ -39,32 +39,51 @@ function formatOf(file: string, given: string | undefined): SourceFormat {
   return f;
 }
 
-/** Stream a source file into the provider node; returns the summary and writes the error report. */
-export async function importFile(
-  client: CredenceClient,
-  file: string,
+/** Pieces of a JSONL stream of at most `rows` non-blank lines each, with the number of the first. */
+async function* jsonlPieces(chunks: AsyncIterable<string>, rows: number): AsyncGenerator<{ bytes: Uint8Array; firstRow: number; lines: number }> {
+  let lines: string[] = [];
+  let firstRow = 1;
+  let pending = '';
+  const piece = () => {
+    const out = { bytes: Buffer.from(lines.join('\n'), 'utf8'), firstRow, lines: lines.length };
+    firstRow += lines.length;
+    lines = [];
+    return out;
+  };
+  for await (const chunk of chunks) {
+    const parts = (pending + chunk).split('\n');
+    pending = parts.pop() ?? '';
+    if (pending.length > SOURCE_LINE_BYTES_MAX) throw new CredenceError(Codes.TOO_LARGE, `a source line is longer than ${SOURCE_LINE_BYTES_MAX} bytes`);
+    for (const line of parts) {
+      if (line.trim() === '') continue;
+      lines.push(line);
+      if (lines.length === rows) yield piece();
+    }
+  }
+  if (pending.trim() !== '') lines.push(pending);
+  if (lines.length > 0) yield piece();
+}
+
+/** Rows parsed here (CSV) go to the node as JSON rows with their source numbers. */
+async function importParsed(
+  provider: ProviderClient,
   schema: string,
-  opts: { format?: string; errorsFile?: string; progress?: boolean } = {},
-): Promise<ImportSummary> {
-  const def = await registeredSchema(client, schema);
-  const provider = new ProviderClient(client);
-  const parser = new SourceParser(formatOf(file, opts.format), def);
-  const size = statSync(file).size;
-  const progress = opts.progress === false ? undefined : new Progress(`import ${schema}`);
-  const errors: RowErrorJson[] = [];
-  const totals = { rows: 0, anchored: 0, pending: 0, batches: 0 };
+  parser: SourceParser,
+  chunks: AsyncIterable<string>,
+  errors: RowErrorJson[],
+  totals: { rows: number },
+  count: (res: ImportResultJson) => void,
+): Promise<void> {
   let buffer: { row: number; value: { [k: string]: JsonValue } }[] = [];
   const flush = async () => {
     if (buffer.length === 0) return;
-    const res: ImportResultJson = await provider.importRows(
-      schema,
-      buffer.map((r) => r.value),
-      buffer.map((r) => r.row),
+    count(
+      await provider.importRows(
+        schema,
+        buffer.map((r) => r.value),
+        buffer.map((r) => r.row),
+      ),
     );
-    totals.anchored += res.anchored;
-    totals.pending += res.pending.length;
-    totals.batches += res.batches.length;
-    errors.push(...res.errors);
     buffer = [];
   };
   const take = async (rows: SourceRow[]) => {
@@ -75,14 +94,48 @@ export async function importFile(
       if (buffer.length >= ROWS_PER_REQUEST) await flush();
     }
   };
-  let read = 0;
-  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 256 * 1024 })) {
-    read += Buffer.byteLength(chunk as string);
-    await take(parser.push(chunk as string));
-    progress?.update(Math.min(read, size), size);
-  }
+  for await (const chunk of chunks) await take(parser.push(chunk));
   await take(parser.end());
   await flush();
+}
+
+/** Stream a source file into the provider node; returns the summary and writes the error report. */
+export async function importFile(
+  client: CredenceClient,
+  file: string,
+  schema: string,
+  opts: { format?: string; errorsFile?: string; progress?: boolean } = {},
+): Promise<ImportSummary> {
+  const def = await registeredSchema(client, schema);
+  const provider = new ProviderClient(client);
+  const format = formatOf(file, opts.format);
+  const size = statSync(file).size;
+  const progress = opts.progress === false ? undefined : new Progress(`import ${schema}`);
+  const errors: RowErrorJson[] = [];
+  const totals = { rows: 0, anchored: 0, pending: 0, batches: 0 };
+  const count = (res: ImportResultJson) => {
+    totals.anchored += res.anchored;
+    totals.pending += res.pending.length;
+    totals.batches += res.batches.length;
+    errors.push(...res.errors);
+  };
+  let read = 0;
+  const chunks = async function* () {
+    for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 256 * 1024 })) {
+      read += Buffer.byteLength(chunk as string);
+      yield chunk as string;
+      progress?.update(Math.min(read, size), size);
+    }
+  };
+  if (format === 'jsonl') {
+    // JSONL goes as it is: the node parses each line where it seals the rows (one copy of the bytes, no re-encoding).
+    for await (const piece of jsonlPieces(chunks(), ROWS_PER_REQUEST)) {
+      totals.rows += piece.lines;
+      count(await provider.importJsonl(schema, piece.bytes, piece.firstRow));
+    }
+  } else {
+    await importParsed(provider, schema, new SourceParser(format, def), chunks(), errors, totals, count);
+  }
   if (read < size) progress?.update(size, size);
   errors.sort((a, b) => a.row - b.row);
   const report = opts.errorsFile ?? `${file}.errors.jsonl`;

@@ -54,7 +54,11 @@ export function sealBatchRecords(suite: CryptoSuite, vaultKey: Uint8Array, batch
     let p = end + scratch.write(SALT_OPEN, end, 'latin1');
     p += scratch.write(salt.toString('hex'), p, 'latin1');
     p += scratch.write(CLOSE, p, 'latin1');
-    const box = suite.encrypt(keys.subarray(i * DATA_KEY_BYTES, (i + 1) * DATA_KEY_BYTES), scratch.subarray(start, p), aad.subarray(0, aad.write(ids[i] as string, 0, 'latin1')));
+    const box = suite.encrypt(
+      keys.subarray(i * DATA_KEY_BYTES, (i + 1) * DATA_KEY_BYTES),
+      scratch.subarray(start, p),
+      aad.subarray(0, aad.write(ids[i] as string, 0, 'latin1')),
+    );
     if (sealed.length < at + box.byteLength) {
       const grown = Buffer.allocUnsafeSlow(2 * (at + box.byteLength));
       sealed.copy(grown, 0, 0, at);

@@ -161,7 +161,13 @@ class ImportCall {
     const schema = this.req.def.id;
     stageSealedRecords(this.env.db, { id: b.id, ...tx, root: records.root, commitments: records.commitments }, records, (i) => {
       const p = b.rows[i] as PreparedRow;
-      return { subject: p.subject, schema, ref: p.ref ?? null, version: p.link === undefined ? 1 : p.link.version + 1, expiresAt: p.negative?.expiresAt ?? null };
+      return {
+        subject: p.subject,
+        schema,
+        ref: p.ref ?? null,
+        version: p.link === undefined ? 1 : p.link.version + 1,
+        expiresAt: p.negative?.expiresAt ?? null,
+      };
     });
     b.records = undefined;
   }

@@ -300,7 +300,7 @@ export class SqliteVault implements BatchVault {
         // Only a pending batch is dropped: an anchored one's records are live.
         if ((this.stmt('SELECT state FROM batches WHERE id = ?').get(id) as { state: string } | undefined)?.state !== 'pending') return;
         this.stmt(`DELETE FROM records WHERE ${IN_BATCH}`).run(...batchRange(id));
-      this.stmt('DELETE FROM batch_keys WHERE batch = ?').run(id);
+        this.stmt('DELETE FROM batch_keys WHERE batch = ?').run(id);
         this.stmt('DELETE FROM batches WHERE id = ?').run(id);
       })
       .immediate();

@@ -91,7 +91,8 @@ function insertBatchRow(db: Database.Database, h: StageHeader): void {
   try {
     prepared(db).batch.run(h.id, 'pending', h.txId, h.tx, h.txExpiresAt, h.root, Date.now(), h.commitments);
   } catch (e) {
-    if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new CredenceError(Codes.RECORD_EXISTS, 'a batch with this id is already in the vault');
+    if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY')
+      throw new CredenceError(Codes.RECORD_EXISTS, 'a batch with this id is already in the vault');
     throw e;
   }
 }
@@ -105,7 +106,9 @@ export function stageSealedRecords(db: Database.Database, h: StageHeader, sealed
   const s = prepared(db);
   db.transaction(() => {
     insertBatchRow(db, h);
-    sealed.keyChunks.forEach((wrapped, chunk) => s.keys.run(h.id, chunk, wrapped));
+    sealed.keyChunks.forEach((wrapped, chunk) => {
+      s.keys.run(h.id, chunk, wrapped);
+    });
     let start = 0;
     sealed.ends.forEach((end, index) => {
       const c = columns(index);
