@@ -11,8 +11,7 @@
 import { randomFillSync } from 'node:crypto';
 import type { CryptoSuite } from '../crypto/suite.js';
 import { SALT_BYTES, batchRoot } from './commitment.js';
-import { DATA_KEY_BYTES } from './recordSeal.js';
-import { wrapKeyChunks } from './vaultKeys.js';
+import { DATA_KEY_BYTES, wrapKeyChunks } from './vaultKeys.js';
 
 const RECORD_OPEN = '{"record":';
 const SALT_OPEN = ',"salt":"';

@@ -11,7 +11,8 @@ import { concatBytes, toHex, utf8 } from '../util/bytes.js';
 import { SALT_BYTES, batchRoot } from './commitment.js';
 import type { StageRow } from './vaultStage.js';
 
-export const DATA_KEY_BYTES = 32;
+export { DATA_KEY_BYTES } from './vaultKeys.js';
+import { DATA_KEY_BYTES } from './vaultKeys.js';
 const RECORD_OPEN = utf8('{"record":');
 const SALT_OPEN = utf8(',"salt":"');
 const CLOSE = utf8('"}');

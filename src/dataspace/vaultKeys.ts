@@ -12,8 +12,9 @@
 import type { CryptoSuite } from '../crypto/suite.js';
 import { utf8 } from '../util/bytes.js';
 import { CredenceError, Codes } from '../util/errors.js';
-import { DATA_KEY_BYTES } from './recordSeal.js';
 
+/** Bytes of a record's data key. */
+export const DATA_KEY_BYTES = 32;
 export const KEYS_PER_CHUNK = 64;
 
 function chunkAad(batch: string, chunk: number): Uint8Array {
