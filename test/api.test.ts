@@ -34,6 +34,7 @@ const SERVED_PATHS = [
   '/v1/stream/blocks',
   '/v1/data/schemas',
   '/v1/data/import',
+  '/v1/data/import/jsonl',
   '/v1/data/import/text',
   '/v1/data/recover',
   '/v1/data/expiry/sweep',
@@ -106,6 +107,14 @@ function providerRouteHits(): [string, () => Promise<Response>][] {
   return [
     ['/v1/data/schemas', () => http(0, 'GET', '/v1/data/schemas')],
     ['/v1/data/import', () => coded(http(0, 'POST', '/v1/data/import', json({ schema: 'tax-payment', rows: [] })), 'MALFORMED')],
+    [
+      '/v1/data/import/jsonl',
+      () =>
+        coded(
+          http(0, 'POST', '/v1/data/import/jsonl?schema=tax-payment', { body: new TextEncoder().encode('{}'), contentType: 'application/octet-stream' }),
+          'UNKNOWN_SCHEMA',
+        ),
+    ],
     [
       '/v1/data/import/text',
       () => coded(http(0, 'POST', '/v1/data/import/text', json({ schema: 'tax-payment', format: 'jsonl', content: '' })), 'UNKNOWN_SCHEMA'),

@@ -1,8 +1,10 @@
 // The provider's off-chain store of records. Each record (with its commitment salt) is
 // encrypted under its own random data key with the suite's AEAD; each data key is wrapped
-// by the node's vault key. Destroying a record's key (expiry, Reg Art 16) deletes the
-// wrapped key and the ciphertext with SQLite's secure_delete on and truncates the WAL, so
-// the record cannot be read back from the file by anyone, vault key or not.
+// by the node's vault key: in the record's row for a record stored on its own, in chunks of
+// 64 keys for an imported batch (vaultKeys.ts). Destroying a record's key (expiry, Reg Art
+// 16) deletes the wrapped key (or re-seals its chunk without it) and the ciphertext with
+// SQLite's secure_delete on and truncates the WAL, so the record cannot be read back from
+// the file by anyone, vault key or not.
 //
 // Import consistency: a batch is first staged (records "pending" plus the signed anchor
 // transaction), then finished (live) or dropped depending on what the chain did with the
@@ -219,11 +221,7 @@ export class SqliteVault implements BatchVault {
 
   private rowOf(item: StagedItem, row: Sealed): StageRow {
     const r = item.record;
-    const input = { id: r.id, json: new Uint8Array(0), subject: r.subject, schema: r.schema, version: r.version };
-    return stageRowOf(
-      { ...input, ...(item.ref === undefined ? {} : { ref: item.ref }), ...(item.expiresAt === undefined ? {} : { expiresAt: item.expiresAt }) },
-      row,
-    );
+    return stageRowOf(r.id, { subject: r.subject, schema: r.schema, ref: item.ref ?? null, version: r.version, expiresAt: item.expiresAt ?? null }, row);
   }
 
   put(record: Record, salt: Uint8Array): void {
