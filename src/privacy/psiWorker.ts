@@ -81,6 +81,8 @@ function run(t: PsiTask): PsiTaskResult {
 
 parentPort?.on('message', (t: PsiTask) => {
   const r = run(t);
-  const transfer = 'points' in r ? [r.points.buffer as ArrayBuffer] : [];
-  parentPort?.postMessage(r, transfer);
+  // Copied, not transferred: the first detached ArrayBuffer in a thread invalidates V8's
+  // "no buffer was ever detached" assumption and throws away all optimised typed-array code here
+  // (hash to curve, Jacobi), which then recompiles with detach checks; a chunk is at most 64 KB.
+  parentPort?.postMessage(r);
 });
