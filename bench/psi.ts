@@ -48,11 +48,15 @@ async function runOurs(pool: PsiPool, receiverItems: string[], senderItems: stri
       total,
     );
   };
-  // The receiver blinds the sender's set while the sender answers the query, as in a node job.
-  const [query, senderSet] = await Promise.all([receiver.query(track(0)), sender.ownSet(track(1))]);
+  // Two independent chains share the pool, with no barrier between them: the receiver's query
+  // goes to the sender as soon as it is complete and is answered, while the sender's own set,
+  // once blinded, goes to the receiver to be blinded again.
   await Promise.all([
-    sender.answer(overWire(job, 'query', query), receiver.size, track(2)).then((reply) => receiver.acceptReply(overWire(job, 'reply', reply))),
-    receiver.acceptSenderSet(overWire(job, 'senderSet', senderSet), sender.size, track(3)),
+    receiver
+      .query(track(0))
+      .then((query) => sender.answer(overWire(job, 'query', query), receiver.size, track(2)))
+      .then((reply) => receiver.acceptReply(overWire(job, 'reply', reply))),
+    sender.ownSet(track(1)).then((senderSet) => receiver.acceptSenderSet(overWire(job, 'senderSet', senderSet), sender.size, track(3))),
   ]);
   return receiver.result().size;
 }

@@ -10,7 +10,7 @@ import { CredenceError } from '../util/errors.js';
 import { PrivacyCodes } from './codes.js';
 import { P25519, writeLE } from './h2c25519.js';
 import { PsiPool } from './pool.js';
-import { decodeFrame, encodeFrame, FrameAssembler, PsiReceiver, PsiSender, shufflePoints, toFrames } from './psi.js';
+import { decodeFrame, encodeFrame, FrameAssembler, intersect, PsiReceiver, PsiSender, shufflePoints, toFrames } from './psi.js';
 import { blindPoints, forceJwkImport, importPath, newBlindingKey, privateKeyObject } from './x25519.js';
 
 const pool = new PsiPool(2);
@@ -133,6 +133,20 @@ describe('ECDH-PSI', () => {
     assert.throws(() => receiver.acceptReply(q.subarray(0, 32)), codeOf(PrivacyCodes.SIZE_MISMATCH));
     receiver.acceptReply(await sender.answer(q, 2));
     await assert.rejects(receiver.finish(await sender.ownSet(), 2), codeOf(PrivacyCodes.SIZE_MISMATCH));
+  });
+
+  it('intersect finds exactly the common points, also among points sharing their 48-bit prefix', () => {
+    const pt = (prefix: number, rest: number) => {
+      const b = Buffer.alloc(32);
+      b.writeUIntLE(prefix, 0, 6);
+      b.writeUInt32LE(rest, 28);
+      return b;
+    };
+    const theirs = Buffer.concat([pt(1, 1), pt(1, 2), pt(2, 1), pt(1, 3), pt(3, 9)]);
+    const mine = Buffer.concat([pt(1, 2), pt(1, 4), pt(3, 9), pt(4, 1), pt(1, 1), pt(2, 2), pt(1, 3)]);
+    assert.deepEqual(intersect(mine, theirs, 'set'), { size: 4, indices: [0, 2, 4, 6] });
+    assert.deepEqual(intersect(mine, theirs, 'size'), { size: 4 });
+    assert.deepEqual(intersect(mine, new Uint8Array(0), 'set'), { size: 0, indices: [] });
   });
 
   it('shuffle keeps the multiset of points', () => {
