@@ -45,6 +45,20 @@ export interface LoadResult {
   committedSaturated: number;
   /** CPU seconds each of `cpuPids` used within that window (null where unreadable). */
   pidCpuSecSaturated: (number | null)[];
+  /** Where the CPU went during the latency phase (null where /proc is unreadable). */
+  atLoad: LoadPhaseCpu;
+}
+
+/**
+ * CPU during the latency phase, per committed transaction: all threads of `cpuPids`, their
+ * main threads, this client, and the seconds every other process on the machine used (a
+ * build or test run by someone else shows up here, not in our figures).
+ */
+export interface LoadPhaseCpu {
+  pidsCpuUsPerTx: number | null;
+  pidsMainThreadCpuUsPerTx: number | null;
+  clientCpuUsPerTx: number;
+  otherProcessesCpuSec: number | null;
 }
 
 /** The rate and latency figures of a load run, as the benchmarks report them. */
@@ -53,8 +67,11 @@ export function rateFields(l: LoadResult) {
   return { txPerSec, p50Ms, p99Ms, loadTxPerSec, saturatedP50Ms, saturatedP99Ms };
 }
 
-/** CPU seconds (all threads) a process has used, from /proc on Linux; undefined elsewhere. */
-export function cpuSeconds(pid: number | undefined): number | undefined {
+/**
+ * CPU seconds (all threads) a process has used, from /proc on Linux; undefined elsewhere.
+ * `pid` may also be "PID/task/TID" for one thread.
+ */
+export function cpuSeconds(pid: number | string | undefined): number | undefined {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
     // utime and stime are fields 14 and 15 of stat, i.e. 11 and 12 after "pid (comm) ".
@@ -62,6 +79,52 @@ export function cpuSeconds(pid: number | undefined): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** CPU seconds the whole machine has spent busy, all cores (/proc/stat); undefined elsewhere. */
+function machineBusySeconds(): number | undefined {
+  try {
+    const f = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1, 9).map(Number);
+    if (f.length < 8 || f.some((x) => !Number.isFinite(x))) return undefined;
+    // user nice system idle iowait irq softirq steal
+    return (f.reduce((sum, x) => sum + x, 0) - (f[3] as number) - (f[4] as number)) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+interface CpuSnapshot {
+  pids: number | undefined;
+  mains: number | undefined;
+  machine: number | undefined;
+  client: NodeJS.CpuUsage;
+}
+
+function cpuSnapshot(pids: readonly number[]): CpuSnapshot {
+  const sum = (xs: (number | undefined)[]) => (xs.some((x) => x === undefined) ? undefined : xs.reduce((s: number, x) => s + (x as number), 0));
+  return {
+    pids: sum(pids.map((p) => cpuSeconds(p))),
+    mains: sum(pids.map((p) => cpuSeconds(`${p}/task/${p}`))),
+    machine: machineBusySeconds(),
+    client: process.cpuUsage(),
+  };
+}
+
+function phaseCpu(a: CpuSnapshot, b: CpuSnapshot, committed: number): LoadPhaseCpu {
+  const n = Math.max(1, committed);
+  const diff = (x: number | undefined, y: number | undefined) => (x === undefined || y === undefined ? undefined : y - x);
+  const us = (sec: number | undefined) => (sec === undefined ? null : Math.round((sec * 1e6) / n));
+  const client = process.cpuUsage(a.client);
+  const clientSec = (client.user + client.system) / 1e6;
+  const pidsSec = diff(a.pids, b.pids);
+  const machineSec = diff(a.machine, b.machine);
+  const other = machineSec === undefined || pidsSec === undefined ? null : Math.max(0, Math.round((machineSec - pidsSec - clientSec) * 10) / 10);
+  return {
+    pidsCpuUsPerTx: us(pidsSec),
+    pidsMainThreadCpuUsPerTx: us(diff(a.mains, b.mains)),
+    clientCpuUsPerTx: Math.round((clientSec * 1e6) / n),
+    otherProcessesCpuSec: other,
+  };
 }
 
 /** The CPU seconds of `pids` at time `at` (performance.now() clock). */
@@ -115,7 +178,8 @@ async function saturate(clients: CredenceClient[], pool: Uint8Array[], a: LoadAr
   return { txPerSec: inWindow / a.saturateSeconds, lat, rejected, inWindow, pidCpu };
 }
 
-async function steady(clients: CredenceClient[], pool: Uint8Array[], rate: number, seconds: number) {
+async function steady(clients: CredenceClient[], pool: Uint8Array[], rate: number, seconds: number, pids: readonly number[]) {
+  const cpu0 = cpuSnapshot(pids);
   const tickMs = 50;
   const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
   const lat: { ms: number; n: number }[] = [];
@@ -139,8 +203,13 @@ async function steady(clients: CredenceClient[], pool: Uint8Array[], rate: numbe
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   }
   await Promise.all(inflight);
+  const cpu = phaseCpu(
+    cpu0,
+    cpuSnapshot(pids),
+    lat.reduce((s, x) => s + x.n, 0),
+  );
   const offered = next / seconds;
-  return { lat, rejected, offered };
+  return { lat, rejected, offered, cpu };
 }
 
 export async function runLoad(a: LoadArgs): Promise<LoadResult> {
@@ -162,7 +231,7 @@ export async function runLoad(a: LoadArgs): Promise<LoadResult> {
   const rate = sat.txPerSec * a.latencyLoadFraction;
   log(`committed ${Math.round(sat.txPerSec)} tx/s; now offering ${Math.round(rate)} tx/s for ${a.latencySeconds} s`);
   const poolB = await presign({ ...job, prefix: 'lat' }, Math.ceil(rate * (a.latencySeconds + 1)));
-  const st = await steady(clients, poolB, rate, a.latencySeconds);
+  const st = await steady(clients, poolB, rate, a.latencySeconds, a.cpuPids ?? []);
   return {
     txPerSec: Math.round(sat.txPerSec),
     saturatedP50Ms: percentile(sat.lat, 0.5),
@@ -176,6 +245,7 @@ export async function runLoad(a: LoadArgs): Promise<LoadResult> {
     clientCpuSecSaturated: Math.round(((cpu.user + cpu.system) / 1e6) * 10) / 10,
     committedSaturated: sat.inWindow,
     pidCpuSecSaturated: sat.pidCpu,
+    atLoad: st.cpu,
   };
 }
 

@@ -35,8 +35,8 @@
 // computeRootFor() answers "what root would these writes give" with no lasting effect.
 
 import type Database from 'better-sqlite3';
-import { compareBytes } from '../util/bytes.js';
 import { CredenceError, assert } from '../util/errors.js';
+import { bucketEntries, copyLeaves, isBucket, mergeBucket } from './bucketBlob.js';
 import type { HashFn } from './merkle.js';
 import {
   STATE_BUCKETS,
@@ -58,8 +58,9 @@ export type { StateProof } from './stateProof.js';
 export const STATE_WRITES_MAX = 1_000_000;
 
 const HASH_BYTES = 32;
-/** Most bucket entries kept decoded in memory (~100 bytes each). */
-const ENTRY_CACHE_MAX = 2_000_000;
+/** Most bytes of clean bucket entries kept in memory (beside the pending ones). */
+const BUCKET_CACHE_BYTES_MAX = 128 * 1024 * 1024;
+const EMPTY = Buffer.alloc(0);
 const B = STATE_BUCKETS;
 const BUCKET_PREFIX = 0x03;
 const NODE_PREFIX = 0x01;
@@ -87,12 +88,6 @@ const SWEEP_BLOCKS = 32;
  */
 const FLUSH_WRITES_MIN = 1000;
 
-/** One key of a bucket, as held in state_bucket.entries. */
-interface Entry {
-  keyBytes: Buffer;
-  leaf: Uint8Array;
-}
-
 /** One validated write, grouped by bucket. leaf undefined = delete. */
 interface Op {
   key: string;
@@ -114,14 +109,15 @@ export class StateTree {
   private stagedList: number[] = [];
   private undo = Buffer.alloc(1024 * HASH_BYTES);
   /**
-   * Decoded bucket entries, so a dirty bucket is merged without re-reading its row. Holds at
-   * most ENTRY_CACHE_MAX entries in all, then starts again; staged entries join it on commit.
+   * Buckets' entries (bucketBlob.ts layout), so a dirty bucket is merged without re-reading
+   * its row. Holds at most BUCKET_CACHE_BYTES_MAX bytes, then starts again; staged buckets
+   * join it on commit.
    */
-  private readonly entryCache = new Map<number, Entry[]>();
-  private entryCacheSize = 0;
-  private readonly stagedEntries = new Map<number, Entry[]>();
+  private readonly entryCache = new Map<number, Buffer>();
+  private entryCacheBytes = 0;
+  private readonly stagedEntries = new Map<number, Buffer>();
   /** Buckets whose state_bucket row is older than their entries here (see LAZY BUCKETS). */
-  private readonly pending = new Map<number, Entry[]>();
+  private readonly pending = new Map<number, Buffer>();
   /** Next bucket the sweep flushes, and the last journal row older than this sweep. */
   private sweepCursor = 0;
   private sweepFrom = 0;
@@ -237,7 +233,7 @@ export class StateTree {
   reload(): void {
     this.discardStage();
     this.entryCache.clear();
-    this.entryCacheSize = 0;
+    this.entryCacheBytes = 0;
     this.pending.clear();
     this.sweepCursor = 0;
     this.sinceFlush = 0;
@@ -268,7 +264,7 @@ export class StateTree {
     if (keyBytes === undefined) throw new CredenceError('MALFORMED', 'invalid state key');
     const bucket = stateBucketOf(this.hash, keyBytes);
     const leaves: StateProof['leaves'] = [];
-    for (const e of this.readEntries(bucket)) {
+    for (const e of bucketEntries(this.readEntries(bucket))) {
       const k = e.keyBytes.toString('utf8');
       const value = this.stmts.get.get(k);
       if (value === undefined) throw new CredenceError('CORRUPT', 'state bucket lists a missing key', { bucket });
@@ -308,7 +304,7 @@ export class StateTree {
     try {
       for (const bucket of dirty) {
         const ops = byBucket.get(bucket) as Op[];
-        const entries = mergeEntries(this.readEntries(bucket), ops);
+        const entries = mergeBucket(this.readEntries(bucket), ops);
         this.stagedEntries.set(bucket, entries);
         this.stageNode(BUCKET0 + bucket, entries.length === 0 ? this.emptyBucket : this.hashBucket(entries));
       }
@@ -357,23 +353,23 @@ export class StateTree {
     return byBucket;
   }
 
-  private readEntries(bucket: number): Entry[] {
+  private readEntries(bucket: number): Buffer {
     const cached = this.pending.get(bucket) ?? this.entryCache.get(bucket);
     if (cached !== undefined) return cached;
     const blob = this.stmts.entries.get(bucket);
-    if (blob === undefined) return [];
-    const entries = decodeEntries(blob);
-    if (entries === undefined) throw new CredenceError('CORRUPT', 'state bucket entries are damaged', { bucket });
-    return entries;
+    if (blob === undefined) return EMPTY;
+    if (blob.length === 0 || !isBucket(blob)) throw new CredenceError('CORRUPT', 'state bucket entries are damaged', { bucket });
+    return blob;
   }
 
-  private hashBucket(entries: readonly Entry[]): Uint8Array {
-    const len = 1 + entries.length * HASH_BYTES;
-    if (this.bucketBuf.byteLength < len) this.bucketBuf = Buffer.alloc(2 * len);
+  private hashBucket(entries: Buffer): Uint8Array {
+    // Each entry holds at least a 1-byte key and its 2-byte length beside the leaf.
+    const most = 1 + Math.floor(entries.length / (3 + HASH_BYTES)) * HASH_BYTES;
+    if (this.bucketBuf.byteLength < most) this.bucketBuf = Buffer.alloc(2 * most);
     const buf = this.bucketBuf;
     buf[0] = BUCKET_PREFIX;
-    for (let i = 0; i < entries.length; i++) buf.set((entries[i] as Entry).leaf, 1 + i * HASH_BYTES);
-    return this.hash(buf.subarray(0, len));
+    const n = copyLeaves(entries, buf, 1);
+    return this.hash(buf.subarray(0, 1 + n * HASH_BYTES));
   }
 
   /** H(0x01 || the 16 children) of node (level d, position i), from the current hashes. */
@@ -420,7 +416,7 @@ export class StateTree {
       addOp(byBucket, stateBucketOf(this.hash, keyBytes), { key, keyBytes, value, leaf });
     }
     for (const [bucket, ops] of byBucket) {
-      const entries = mergeEntries(this.readEntries(bucket), ops);
+      const entries = mergeBucket(this.readEntries(bucket), ops);
       this.setPending(bucket, entries);
       this.nodes.set(entries.length === 0 ? this.emptyBucket : this.hashBucket(entries), (BUCKET0 + bucket) * HASH_BYTES);
     }
@@ -433,7 +429,7 @@ export class StateTree {
       const entries = this.stagedEntries.get(bucket) ?? this.pending.get(bucket);
       if (entries === undefined) continue;
       if (entries.length === 0) this.stmts.delBucket.run(bucket);
-      else this.stmts.putBucket.run(bucket, this.nodeBytes(BUCKET0 + bucket), encodeEntries(entries));
+      else this.stmts.putBucket.run(bucket, this.nodeBytes(BUCKET0 + bucket), entries);
       flushed.push(bucket);
     }
     return flushed;
@@ -446,27 +442,27 @@ export class StateTree {
     for (const [bucket, entries] of this.stagedEntries) this.setPending(bucket, entries);
     this.stagedEntries.clear();
     for (const bucket of flushed) {
-      const entries = this.pending.get(bucket) as Entry[];
+      const entries = this.pending.get(bucket) as Buffer;
       this.pending.delete(bucket);
       this.cacheEntries(bucket, entries);
     }
   }
 
-  private setPending(bucket: number, entries: Entry[]): void {
+  private setPending(bucket: number, entries: Buffer): void {
     this.pending.set(bucket, entries);
     const cached = this.entryCache.get(bucket);
     if (cached !== undefined) {
       this.entryCache.delete(bucket);
-      this.entryCacheSize -= cached.length;
+      this.entryCacheBytes -= cached.length;
     }
   }
 
-  private cacheEntries(bucket: number, entries: Entry[]): void {
-    if (this.entryCacheSize + entries.length > ENTRY_CACHE_MAX) {
+  private cacheEntries(bucket: number, entries: Buffer): void {
+    if (this.entryCacheBytes + entries.length > BUCKET_CACHE_BYTES_MAX) {
       this.entryCache.clear();
-      this.entryCacheSize = 0;
+      this.entryCacheBytes = 0;
     }
-    this.entryCacheSize += entries.length - (this.entryCache.get(bucket)?.length ?? 0);
+    this.entryCacheBytes += entries.length - (this.entryCache.get(bucket)?.length ?? 0);
     this.entryCache.set(bucket, entries);
   }
 
@@ -486,23 +482,6 @@ function addOp(byBucket: Map<number, Op[]>, bucket: number, op: Op): void {
   const list = byBucket.get(bucket);
   if (list === undefined) byBucket.set(bucket, [op]);
   else list.push(op);
-}
-
-/** Apply a bucket's ops to its sorted entries; returns the new sorted entries. */
-function mergeEntries(entries: Entry[], ops: Op[]): Entry[] {
-  if (ops.length > 1) ops.sort((a, b) => compareBytes(a.keyBytes, b.keyBytes));
-  const out: Entry[] = [];
-  let i = 0;
-  for (const op of ops) {
-    while (i < entries.length && compareBytes((entries[i] as Entry).keyBytes, op.keyBytes) < 0) {
-      out.push(entries[i] as Entry);
-      i++;
-    }
-    if (i < entries.length && compareBytes((entries[i] as Entry).keyBytes, op.keyBytes) === 0) i++;
-    if (op.leaf !== undefined) out.push({ keyBytes: op.keyBytes, leaf: op.leaf });
-  }
-  while (i < entries.length) out.push(entries[i++] as Entry);
-  return out;
 }
 
 /** A block's written keys as one journal row: [u16be keyLen | key bytes]*. */
@@ -533,38 +512,4 @@ function decodeJournalKeys(row: Buffer, into: Set<string>): boolean {
     pos += 2 + klen;
   }
   return row.byteLength > 0;
-}
-
-function encodeEntries(entries: readonly Entry[]): Buffer {
-  let len = 0;
-  for (const e of entries) len += 2 + e.keyBytes.byteLength + HASH_BYTES;
-  const out = Buffer.allocUnsafe(len);
-  let pos = 0;
-  for (const e of entries) {
-    out.writeUInt16BE(e.keyBytes.byteLength, pos);
-    e.keyBytes.copy(out, pos + 2);
-    pos += 2 + e.keyBytes.byteLength;
-    out.set(e.leaf, pos);
-    pos += HASH_BYTES;
-  }
-  return out;
-}
-
-/** Parse and check a bucket's entries (strictly sorted, sane lengths); undefined if damaged. */
-function decodeEntries(blob: Buffer): Entry[] | undefined {
-  const out: Entry[] = [];
-  let pos = 0;
-  let prev: Buffer | undefined;
-  while (pos < blob.byteLength) {
-    if (pos + 2 > blob.byteLength) return undefined;
-    const klen = blob.readUInt16BE(pos);
-    const end = pos + 2 + klen + HASH_BYTES;
-    if (klen === 0 || end > blob.byteLength) return undefined;
-    const keyBytes = blob.subarray(pos + 2, pos + 2 + klen);
-    if (prev !== undefined && compareBytes(prev, keyBytes) >= 0) return undefined;
-    out.push({ keyBytes, leaf: blob.subarray(pos + 2 + klen, end) });
-    prev = keyBytes;
-    pos = end;
-  }
-  return out.length > 0 ? out : undefined;
 }
