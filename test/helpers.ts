@@ -74,6 +74,24 @@ export interface TestNetworkOptions {
 }
 
 export async function startNetwork(o: TestNetworkOptions = {}): Promise<TestNetwork> {
+  // Free ports are picked before the nodes bind them, so another process on the machine can
+  // take one in between (the node then exits: port in use). Clean up and try new ports; never
+  // leave a started node behind, or the test file would hang on its child process.
+  for (let attempt = 1; ; attempt++) {
+    const net = await createTestNetwork(o);
+    try {
+      if (!o.noStart) for (let i = 0; i < (o.orgs ?? 1); i++) await net.start(i);
+      return net;
+    } catch (e) {
+      await Promise.all(net.procs.map((p) => (p === undefined ? undefined : stopNode(p))));
+      if (o.dir !== undefined) throw e;
+      rmSync(net.dir, { recursive: true, force: true });
+      if (attempt >= 3) throw e;
+    }
+  }
+}
+
+async function createTestNetwork(o: TestNetworkOptions): Promise<TestNetwork> {
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'credence-test-'));
   const orgs = o.orgs ?? 1;
   const layout = createNetwork({
@@ -122,7 +140,6 @@ export async function startNetwork(o: TestNetworkOptions = {}): Promise<TestNetw
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  if (!o.noStart) for (let i = 0; i < orgs; i++) await net.start(i);
   return net;
 }
 
