@@ -27,9 +27,14 @@ export interface SealedRecords {
   readonly keyChunks: Uint8Array[];
 }
 
-/** Seal the records of batch `batchId`, given their canonical JSON in batch order and their ids. */
-export function sealBatchRecords(suite: CryptoSuite, vaultKey: Uint8Array, batchId: string, jsons: readonly string[], ids: readonly string[]): SealedRecords {
-  const n = jsons.length;
+/** Seal the `n` records of batch `batchId`, given each one's id and canonical JSON (built when needed, so each dies young). */
+export function sealBatchRecords(
+  suite: CryptoSuite,
+  vaultKey: Uint8Array,
+  batchId: string,
+  n: number,
+  record: (index: number) => { id: string; json: string },
+): SealedRecords {
   const random = randomFillSync(Buffer.allocUnsafeSlow(n * (SALT_BYTES + DATA_KEY_BYTES)));
   const salts = random.subarray(0, n * SALT_BYTES);
   const keys = random.subarray(n * SALT_BYTES);
@@ -41,7 +46,7 @@ export function sealBatchRecords(suite: CryptoSuite, vaultKey: Uint8Array, batch
   const aad = Buffer.allocUnsafeSlow(128);
   let at = 0;
   for (let i = 0; i < n; i++) {
-    const json = jsons[i] as string;
+    const { id, json } = record(i);
     const need = pre + 3 * json.length + 128;
     if (scratch.length < need) scratch = Buffer.allocUnsafeSlow(2 * need);
     const salt = salts.subarray(i * SALT_BYTES, (i + 1) * SALT_BYTES);
@@ -56,7 +61,7 @@ export function sealBatchRecords(suite: CryptoSuite, vaultKey: Uint8Array, batch
     const box = suite.encrypt(
       keys.subarray(i * DATA_KEY_BYTES, (i + 1) * DATA_KEY_BYTES),
       scratch.subarray(start, p),
-      aad.subarray(0, aad.write(ids[i] as string, 0, 'latin1')),
+      aad.subarray(0, aad.write(id, 0, 'latin1')),
     );
     if (sealed.length < at + box.byteLength) {
       const grown = Buffer.allocUnsafeSlow(2 * (at + box.byteLength));

@@ -28,24 +28,25 @@ export const IMPORT_ROWS_MAX = 5000;
 /** Bytes of `records.anchor` arguments per transaction: the args cap (64 KiB) less a margin. */
 export const ANCHOR_ARGS_BYTES_MAX = TX_LIMITS.argsBytesMax - 1024;
 const REF_RE = /^[\x21-\x7e]{1,128}$/;
-const SPECIAL = new Set(['uscc', 'residentId', 'ref', 'action', 'reason']);
+const SPECIAL_FIELDS = ['uscc', 'residentId', 'ref', 'action', 'reason'] as const;
+const SPECIAL = new Set<string>(SPECIAL_FIELDS);
 
 export type Action = 'publish' | 'correct' | 'revoke';
 export type Link = { readonly kind: LinkKind; readonly id: string; readonly version: number };
 
-/** A checked row: everything its record needs but its id (its place in a batch) and, for a new version, its link. */
+/** A checked row: everything its record needs but its id (its place in a batch) and, for a new version, its link. One shape for every row. */
 export interface PreparedRow {
   readonly row: number;
   readonly subject: SubjectId;
   readonly action: Action;
   /** The record's data as canonical JSON (for a revocation: `{"reason":…}`). */
   readonly data: string;
-  readonly conductEnd?: string;
+  readonly conductEnd: string | undefined;
   /** End of the conduct (ms) of a negative record, and when it expires. */
-  readonly negative?: { readonly conductEnd: number; readonly expiresAt: number };
-  readonly ref?: string;
+  readonly negative: { readonly conductEnd: number; readonly expiresAt: number } | undefined;
+  readonly ref: string | undefined;
   /** The record a new version replaces, once the importer has resolved it. */
-  link?: Link;
+  link: Link | undefined;
 }
 
 /** A new version whose link the importer resolves: the latest record with `ref`, about `subject`. */
@@ -74,30 +75,20 @@ export function rowFail(code: string, message: string): never {
   throw new RowFailure(code, message);
 }
 
-/** The non-blank lines of JSONL bytes, each parsed (or why not), numbered from `firstRow` or by `rowNumbers`. */
-export function parseJsonlRows(text: Uint8Array, firstRow: number, rowNumbers: Uint32Array | null): { row: number; value?: unknown; error?: RowError }[] {
+/** A value JSON.stringify writes as canonical JSON does: a string, a boolean, null or a safe integer other than -0. */
+function isFlatValue(v: JsonValue | undefined): boolean {
+  return typeof v === 'string' || typeof v === 'boolean' || v === null || (Number.isSafeInteger(v) && !Object.is(v, -0));
+}
+
+/** The non-blank lines of JSONL bytes, with their row numbers: from `firstRow`, or `rowNumbers` (one per line). */
+function jsonlLines(text: Uint8Array, firstRow: number, rowNumbers: Uint32Array | null): { lines: string[]; rowAt: (i: number) => number } {
   const lines = Buffer.from(text.buffer, text.byteOffset, text.byteLength)
     .toString('utf8')
     .split('\n')
     .filter((l) => l.trim() !== '');
   if (lines.length > IMPORT_ROWS_MAX) throw new CredenceError(Codes.TOO_LARGE, `at most ${IMPORT_ROWS_MAX} rows per import call`, { rows: lines.length });
   if (rowNumbers !== null && rowNumbers.length !== lines.length) throw new CredenceError(Codes.MALFORMED, 'rowNumbers must give one number per row');
-  return lines.map((line, i) => {
-    const row = rowNumbers === null ? firstRow + i : (rowNumbers[i] as number);
-    try {
-      return { row, value: JSON.parse(line) as unknown };
-    } catch {
-      return { row, error: { row, code: Codes.MALFORMED, message: 'the line is not valid JSON' } };
-    }
-  });
-}
-
-/** The refs of rows that publish (rather than correct or revoke), to check in one query. */
-function publishRefs(rows: readonly { value?: unknown }[]): string[] {
-  return rows.flatMap(({ value: v }) => {
-    const r = v as Row | null | undefined;
-    return r !== null && typeof r === 'object' && !Array.isArray(r) && (r.action ?? 'publish') === 'publish' && typeof r.ref === 'string' ? [r.ref] : [];
-  });
+  return { lines, rowAt: (i) => (rowNumbers === null ? firstRow + i : (rowNumbers[i] as number)) };
 }
 
 /** Checks an import call's rows; keeps the good ones in order and reports the rest. */
@@ -105,27 +96,41 @@ export class RowChecker {
   private readonly refsSeen = new Set<string>();
   /** Subjects of the identifiers checked so far in this call (key: "u" + USCC or "r" + resident ID): an SME has many rows. */
   private readonly subjects = new Map<string, SubjectId>();
-  private published = new Set<string>();
+  /** The keys of the last row and its data keys in canonical order (rows of one source mostly share them). */
+  private lastKeys: string[] = [];
+  private dataKeys: string[] = [];
 
   constructor(private readonly c: RowContext) {}
 
-  check(rows: readonly { row: number; value?: unknown; error?: RowError }[]): { good: PreparedRow[]; errors: RowError[] } {
-    this.published = this.c.published(publishRefs(rows));
+  /** Parse and check the rows of JSONL bytes, one line at a time; then refuse those that publish a ref already published (one query). */
+  checkJsonl(text: Uint8Array, firstRow: number, rowNumbers: Uint32Array | null): { good: PreparedRow[]; errors: RowError[] } {
+    const { lines, rowAt } = jsonlLines(text, firstRow, rowNumbers);
     const good: PreparedRow[] = [];
     const errors: RowError[] = [];
-    for (const r of rows) {
-      if (r.error !== undefined) {
-        errors.push(r.error);
-        continue;
+    lines.forEach((line, i) => {
+      const row = rowAt(i);
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch {
+        errors.push({ row, code: Codes.MALFORMED, message: 'the line is not valid JSON' });
+        return;
       }
       try {
-        good.push(this.prepare(r.value, r.row));
+        good.push(this.prepare(value, row));
       } catch (e) {
         if (!isCredenceError(e)) throw e;
-        errors.push({ row: r.row, code: e.code, message: e.message });
+        errors.push({ row, code: e.code, message: e.message });
       }
-    }
-    return { good, errors };
+    });
+    const published = this.c.published(good.flatMap((p) => (p.action === 'publish' && p.ref !== undefined ? [p.ref] : [])));
+    if (published.size === 0) return { good, errors };
+    const fresh = good.filter((p) => {
+      if (p.action !== 'publish' || p.ref === undefined || !published.has(p.ref)) return true;
+      errors.push({ row: p.row, code: Codes.RECORD_EXISTS, message: 'this row was already published (same ref); correct or revoke it instead' });
+      return false;
+    });
+    return { good: fresh, errors };
   }
 
   private subjectOf(row: Row): SubjectId {
@@ -173,30 +178,47 @@ export class RowChecker {
     const ref = this.ref(row);
     const action = row.action ?? 'publish';
     if (action !== 'publish' && action !== 'correct' && action !== 'revoke') rowFail(Codes.MALFORMED, 'action must be publish, correct or revoke');
-    if (action === 'publish' && ref !== undefined && this.published.has(ref))
-      rowFail(Codes.RECORD_EXISTS, 'this row was already published (same ref); correct or revoke it instead');
     if (action !== 'publish' && ref === undefined) rowFail(Codes.MALFORMED, `${action} needs the ref of the record it replaces`);
-    const base = { row: n, subject, action: action as Action, ...(ref === undefined ? {} : { ref }) };
     if (action === 'revoke') {
       const reason =
         typeof row.reason === 'string' && row.reason.length > 0 && row.reason.length <= 256
           ? row.reason
           : rowFail(Codes.MALFORMED, 'a revocation needs a reason of 1 to 256 characters');
-      return { ...base, data: canonicalJson({ reason }) };
+      return { row: n, subject, action, data: canonicalJson({ reason }), conductEnd: undefined, negative: undefined, ref, link: undefined };
     }
-    const data: { [k: string]: JsonValue } = {};
-    // Keys in canonical order, so that encoding the record sorts nothing.
-    for (const k of Object.keys(row).sort()) if (!SPECIAL.has(k)) data[k] = row[k] as JsonValue;
-    return { ...base, ...this.retention(data), data: canonicalJson(data) };
+    // The row is validated as it is (the schema with the special fields allowed: the same verdict as on its data alone).
+    const problems = this.c.validator.rowErrors(this.c.def, row, SPECIAL_FIELDS);
+    if (problems.length > 0) rowFail(Codes.SCHEMA_VIOLATION, problems.map((p) => `${p.path || '(record)'} ${p.message}`).join('; '));
+    const { conductEnd, negative } = this.retention(row);
+    return { row: n, subject, action: action as Action, data: this.dataJson(row), conductEnd, negative, ref, link: undefined };
   }
 
-  /** Schema validation, and the conduct end and expiry of a negative record. */
-  private retention(data: { [k: string]: JsonValue }): Pick<PreparedRow, 'conductEnd' | 'negative'> {
+  /**
+   * The canonical JSON of the row's data (the row but its special fields). The data keys in
+   * canonical order are kept from the previous row when it has the same keys. When every value
+   * is a string, a boolean, null or a safe integer, JSON.stringify with the sorted keys as its
+   * allow-list writes exactly the canonical text, as one flat string (a string built by
+   * concatenation would be a tree of pieces, all kept alive with the row until it is sealed).
+   */
+  private dataJson(row: Row): string {
+    const keys = Object.keys(row);
+    const last = this.lastKeys;
+    if (keys.length !== last.length || keys.some((k, i) => k !== last[i])) {
+      this.lastKeys = keys;
+      this.dataKeys = keys.filter((k) => !SPECIAL.has(k)).sort();
+    }
+    const dataKeys = this.dataKeys;
+    if (dataKeys.every((k) => isFlatValue(row[k]))) return JSON.stringify(row, dataKeys);
+    const data: { [k: string]: JsonValue } = {};
+    for (const k of dataKeys) data[k] = row[k] as JsonValue;
+    return canonicalJson(data);
+  }
+
+  /** The conduct end and expiry of a negative record (the row already validated). */
+  private retention(row: Row): Pick<PreparedRow, 'conductEnd' | 'negative'> {
     const def = this.c.def;
-    const problems = this.c.validator.errors(def, data);
-    if (problems.length > 0) rowFail(Codes.SCHEMA_VIOLATION, problems.map((p) => `${p.path || '(record)'} ${p.message}`).join('; '));
-    const end = def.retention === null ? undefined : data[def.retention.from];
-    if (def.sensitivity !== 'negative' || def.retention === null) return typeof end === 'string' ? { conductEnd: end } : {};
+    const end = def.retention === null ? undefined : row[def.retention.from];
+    if (def.sensitivity !== 'negative' || def.retention === null) return { conductEnd: typeof end === 'string' ? end : undefined, negative: undefined };
     if (end === undefined)
       rowFail(Codes.SCHEMA_VIOLATION, `negative information needs ${def.retention.from} (the end of the conduct) so its retention can run (Reg Art 16)`);
     if (typeof end !== 'string') rowFail(Codes.SCHEMA_VIOLATION, `${def.retention.from} must be a date`);

@@ -22,7 +22,6 @@ import {
   anchorBatches,
   applyLinks,
   linkQueries,
-  parseJsonlRows,
   recordJson,
   rowRuns,
   subjectRuns,
@@ -108,7 +107,7 @@ class ImportCall {
       ...(pseudonymSecret === null ? {} : { pseudonymSecret }),
       published: (refs) => publishedRefsIn(this.env.db, def.id, refs),
     });
-    const { good, errors } = checker.check(parseJsonlRows(this.req.text, this.req.firstRow, this.req.rowNumbers));
+    const { good, errors } = checker.checkJsonl(this.req.text, this.req.firstRow, this.req.rowNumbers);
     this.good = good;
     return { errors, links: linkQueries(good) };
   }
@@ -126,15 +125,11 @@ class ImportCall {
     const { provider, def } = this.req;
     const nonce = toHex(freshRandom(16));
     const id = batchIdOf((d) => suite.hash(d), provider, nonce);
-    const ids = batch.map((_, i) => recordIdAt(id, i));
     const [quotedProvider, quotedSchema] = [canonicalJson(provider), canonicalJson(def.id)];
-    const records = sealBatchRecords(
-      suite,
-      key,
-      id,
-      batch.map((p, i) => recordJson(ids[i] as string, p, quotedProvider, quotedSchema)),
-      ids,
-    );
+    const records = sealBatchRecords(suite, key, id, batch.length, (i) => {
+      const recordId = recordIdAt(id, i);
+      return { id: recordId, json: recordJson(recordId, batch[i] as PreparedRow, quotedProvider, quotedSchema) };
+    });
     this.sealed.push({ id, rows: batch, records });
     const args: AnchorArgs = {
       schema: def.id,

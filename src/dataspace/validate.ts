@@ -26,11 +26,7 @@ export class RecordValidator {
     checkDefinition(def);
     const key = `${def.id}@${def.version}`;
     if (this.compiled.has(key)) return;
-    try {
-      this.compiled.set(key, this.ajv.compile({ ...def.jsonSchema, $id: `credence:${key}` }));
-    } catch (e) {
-      throw new CredenceError(Codes.MALFORMED, `schema ${def.id} is not valid JSON Schema: ${(e as Error).message.slice(0, 200)}`);
-    }
+    this.compiled.set(key, this.compile(def.jsonSchema, key, def.id));
   }
 
   /** Problems with `data` under the schema (empty when valid). Messages never quote the data. */
@@ -41,13 +37,44 @@ export class RecordValidator {
       this.add(def);
       fn = this.compiled.get(key) as ValidateFunction;
     }
-    if (fn(data)) return [];
-    return (fn.errors ?? []).slice(0, ERRORS_REPORTED_MAX).map((e) => ({
-      path: e.instancePath,
-      message:
-        e.keyword === 'additionalProperties' ? `unknown field ${JSON.stringify(String(e.params.additionalProperty).slice(0, 64))}` : (e.message ?? e.keyword),
-    }));
+    return report(fn, data);
   }
+
+  /**
+   * Problems with a whole import row whose `extra` fields (its subject, ref, action …) are not
+   * data: the schema with those fields allowed, which gives the same verdict as `errors` on
+   * the row without them, without copying the row.
+   */
+  rowErrors(def: SchemaDefinition, row: unknown, extra: readonly string[]): FieldError[] {
+    const key = `${def.id}@${def.version}+${extra.join(',')}`;
+    let fn = this.compiled.get(key);
+    if (fn === undefined) {
+      checkDefinition(def);
+      const props = (def.jsonSchema.properties ?? {}) as Record<string, unknown>;
+      const allowed = Object.fromEntries(extra.filter((k) => !(k in props)).map((k) => [k, true]));
+      fn = this.compile({ ...def.jsonSchema, properties: { ...props, ...allowed } }, key, def.id);
+      this.compiled.set(key, fn);
+    }
+    return report(fn, row);
+  }
+
+  private compile(schema: object, key: string, id: string): ValidateFunction {
+    try {
+      return this.ajv.compile({ ...schema, $id: `credence:${key}` });
+    } catch (e) {
+      throw new CredenceError(Codes.MALFORMED, `schema ${id} is not valid JSON Schema: ${(e as Error).message.slice(0, 200)}`);
+    }
+  }
+}
+
+/** Problems `fn` finds in `data` (empty when valid); messages never quote the data. */
+function report(fn: ValidateFunction, data: unknown): FieldError[] {
+  if (fn(data)) return [];
+  return (fn.errors ?? []).slice(0, ERRORS_REPORTED_MAX).map((e) => ({
+    path: e.instancePath,
+    message:
+      e.keyword === 'additionalProperties' ? `unknown field ${JSON.stringify(String(e.params.additionalProperty).slice(0, 64))}` : (e.message ?? e.keyword),
+  }));
 }
 
 /** Throws MALFORMED (or FORBIDDEN_FIELD) unless a schema definition is acceptable. */
