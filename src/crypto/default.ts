@@ -9,6 +9,7 @@ import { freshRandomInto } from './randomPool.js';
 import {
   asBuffer,
   ED25519_SPKI_PREFIX,
+  digestInto,
   plainBytes,
   KEY_CACHE_ENTRIES_MAX,
   KeyObjectCache,
@@ -213,8 +214,11 @@ function open(recipientPrivateKeyPem: string, sealed: Uint8Array, info: Uint8Arr
 export const defaultSuite: CryptoSuite = {
   name: 'default',
   hashBytes: DIGEST_BYTES,
-  // crypto.hash (one-shot, Node >= 20.12) is ~1.5x faster than createHash for small inputs.
-  hash: (data) => plainBytes(crypto.hash('sha256', data, 'buffer')),
+  // crypto.hash (one-shot, Node >= 20.12) is ~1.5x faster than createHash for small inputs, and ~2x faster again as a latin1 ('binary') string.
+  hash: (data) => digestInto(crypto.hash('sha256', data, 'binary'), new Uint8Array(DIGEST_BYTES)),
+  hashInto: (data, out, offset) => {
+    digestInto(crypto.hash('sha256', data, 'binary'), out, offset);
+  },
   hmac: (key, data) => new Uint8Array(crypto.createHmac('sha256', asBuffer(key)).update(asBuffer(data)).digest()),
   publicKeyBytes: ED25519_PUBLIC_BYTES,
   signatureBytesMax: ED25519_SIGNATURE_BYTES,

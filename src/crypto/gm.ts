@@ -18,6 +18,7 @@ import crypto from 'node:crypto';
 import { assert, CredenceError, Codes } from '../util/errors.js';
 import {
   asBuffer,
+  digestInto,
   plainBytes,
   KEY_CACHE_ENTRIES_MAX,
   KeyObjectCache,
@@ -56,7 +57,7 @@ export function sm2PublicKeyObject(raw: Uint8Array): crypto.KeyObject | null {
 const sm2Keys = new KeyObjectCache(KEY_CACHE_ENTRIES_MAX, sm2PublicKeyObject);
 
 function sm3(data: Uint8Array): Uint8Array {
-  return plainBytes(crypto.hash('sm3', data, 'buffer'));
+  return digestInto(crypto.hash('sm3', data, 'binary'), new Uint8Array(DIGEST_BYTES));
 }
 
 function hmacSm3(key: Uint8Array, ...parts: Uint8Array[]): Buffer {
@@ -263,6 +264,9 @@ export const gmSuite: CryptoSuite = {
   name: 'gm',
   hashBytes: DIGEST_BYTES,
   hash: sm3,
+  hashInto: (data, out, offset) => {
+    digestInto(crypto.hash('sm3', data, 'binary'), out, offset);
+  },
   hmac: (key, data) => new Uint8Array(hmacSm3(key, data)),
   publicKeyBytes: SM2_POINT_BYTES,
   signatureBytesMax: SM2_SIGNATURE_BYTES_MAX,

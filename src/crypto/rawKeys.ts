@@ -30,6 +30,17 @@ export function plainBytes(b: Buffer): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
+/**
+ * A digest that node:crypto returned as a latin1 string, written into `out` at `offset`. A
+ * digest asked for as a string costs about half of one asked for as a Buffer (no ArrayBuffer
+ * with an external backing store to allocate and later free), and a small Uint8Array made
+ * here lives on the V8 heap.
+ */
+export function digestInto(digest: string, out: Uint8Array, offset = 0): Uint8Array {
+  for (let i = 0; i < digest.length; i++) out[offset + i] = digest.charCodeAt(i);
+  return out;
+}
+
 /** Public KeyObject from a known DER prefix and raw key; throws (node error) on an invalid key. */
 export function publicKeyFromRaw(prefix: Buffer, raw: Uint8Array): crypto.KeyObject {
   return crypto.createPublicKey({

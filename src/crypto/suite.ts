@@ -28,6 +28,8 @@ export interface CryptoSuite {
   readonly hashBytes: number;
   /** SHA-256 (default) or SM3 (gm). */
   hash(data: Uint8Array): Uint8Array;
+  /** `hash(data)` written into `out` at `offset` (no new array: for many hashes in a row). */
+  hashInto(data: Uint8Array, out: Uint8Array, offset: number): void;
   /** HMAC with the suite's hash (HMAC-SHA-256 or HMAC-SM3). */
   hmac(key: Uint8Array, data: Uint8Array): Uint8Array;
 

@@ -10,7 +10,7 @@
 
 import { randomFillSync } from 'node:crypto';
 import type { CryptoSuite } from '../crypto/suite.js';
-import { SALT_BYTES, batchRoot } from './commitment.js';
+import { SALT_BYTES, packedBatchRoot } from './commitment.js';
 import { DATA_KEY_BYTES, wrapKeyChunks } from './vaultKeys.js';
 
 const RECORD_OPEN = '{"record":';
@@ -52,7 +52,7 @@ export function sealBatchRecords(
     const salt = salts.subarray(i * SALT_BYTES, (i + 1) * SALT_BYTES);
     scratch.set(salt, 0);
     const end = pre + scratch.write(json, pre, 'utf8');
-    commitments.set(suite.hash(scratch.subarray(0, end)), 32 * i);
+    suite.hashInto(scratch.subarray(0, end), commitments, 32 * i);
     const start = pre - RECORD_OPEN.length;
     scratch.write(RECORD_OPEN, start, 'latin1');
     let p = end + scratch.write(SALT_OPEN, end, 'latin1');
@@ -76,6 +76,5 @@ export function sealBatchRecords(
   salts.fill(0);
   const keyChunks = wrapKeyChunks(suite, vaultKey, batchId, keys);
   keys.fill(0);
-  const commitmentList = Array.from({ length: n }, (_, i) => commitments.subarray(32 * i, 32 * i + 32));
-  return { commitments, root: batchRoot(suite, commitmentList), sealed: sealed.subarray(0, at), ends, keyChunks };
+  return { commitments, root: packedBatchRoot(suite, commitments, n), sealed: sealed.subarray(0, at), ends, keyChunks };
 }

@@ -10,7 +10,16 @@ import { canonicalJsonBytes } from '../codec/canonicalJson.js';
 import { BATCH_RECORDS_MAX } from '../contracts/recordBatch.js';
 import { freshRandom } from '../crypto/randomPool.js';
 import type { CryptoSuite } from '../crypto/suite.js';
-import { HASH_BYTES, type MerkleProof, merkleLeafHash, merkleNodeHash, merkleProof, merkleRoot, verifyMerkleProof } from '../ledger/merkle.js';
+import {
+  HASH_BYTES,
+  type MerkleProof,
+  merkleLeafHash,
+  merkleNodeHash,
+  merkleProof,
+  merkleRoot,
+  merkleRootPacked,
+  verifyMerkleProof,
+} from '../ledger/merkle.js';
 import { concatBytes } from '../util/bytes.js';
 import { CredenceError, Codes } from '../util/errors.js';
 import type { Record } from './record.js';
@@ -43,6 +52,12 @@ function checkBatch(commitments: readonly Uint8Array[]): void {
 export function batchRoot(suite: CryptoSuite, commitments: readonly Uint8Array[]): Uint8Array {
   checkBatch(commitments);
   return merkleRoot(suite.hash, commitments);
+}
+
+/** `batchRoot` over `count` commitments packed in one array (32 bytes each). */
+export function packedBatchRoot(suite: CryptoSuite, commitments: Uint8Array, count: number): Uint8Array {
+  if (count === 0 || count > BATCH_RECORDS_MAX) throw new CredenceError(Codes.TOO_LARGE, `a batch holds 1 to ${BATCH_RECORDS_MAX} records`, { records: count });
+  return merkleRootPacked(suite.hashInto, commitments, count);
 }
 
 /** Audit path of `commitments[index]` in its batch. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { getSuite } from '../crypto/suites.js';
 import {
   auditPathLength,
   type HashFn,
@@ -11,6 +12,7 @@ import {
   merkleProof,
   merkleProofOfLeafHashes,
   merkleRoot,
+  merkleRootPacked,
   merkleRootOfLeafHashes,
   verifyMerkleProof,
   verifyMerkleProofOfLeafHash,
@@ -162,6 +164,20 @@ describe('merkle: properties', () => {
       fc.property(fc.array(fc.uint8Array({ maxLength: 40 }), { maxLength: 70 }), (leaves) => {
         assert.equal(hex(merkleRoot(sha256, leaves)), hex(referenceRoot(leaves)));
       }),
+    );
+  });
+
+  it("the packed root of 32-byte leaves equals merkleRoot (the suites' hashInto)", () => {
+    const into = (d: Uint8Array, out: Uint8Array, at: number) => out.set(sha256(d), at);
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 300 }), fc.integer(), (count, seed) => {
+        const leaves = Array.from({ length: count }, (_, i) => sha256(new Uint8Array([seed & 255, i & 255, i >> 8])));
+        const packed = new Uint8Array(32 * count);
+        leaves.forEach((l, i) => packed.set(l, 32 * i));
+        assert.equal(hex(merkleRootPacked(into, packed, count)), hex(merkleRoot(sha256, leaves)));
+        for (const s of [getSuite('default'), getSuite('gm')]) assert.equal(hex(merkleRootPacked(s.hashInto, packed, count)), hex(merkleRoot(s.hash, leaves)));
+      }),
+      { numRuns: 60 },
     );
   });
 

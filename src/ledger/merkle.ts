@@ -64,6 +64,38 @@ export function merkleRootOfLeafHashes(hash: HashFn, leafHashes: readonly Uint8A
   return rootOfLevel(hash, leafHashes.slice());
 }
 
+/** Writes H(data) into `out` at `offset` (CryptoSuite.hashInto). */
+export type HashIntoFn = (data: Uint8Array, out: Uint8Array, offset: number) => void;
+
+/**
+ * `merkleRoot` over `count` leaves of HASH_BYTES each, packed in one array, computed level by
+ * level in one working array (no array per node): for large batches of fixed-size leaves.
+ */
+export function merkleRootPacked(hashInto: HashIntoFn, leaves: Uint8Array, count: number): Uint8Array {
+  checkCount(count);
+  if (count === 0 || leaves.byteLength !== count * HASH_BYTES) throw new CredenceError('MALFORMED', 'packed Merkle leaves must be 1 or more hashes', { count });
+  const level = new Uint8Array(count * HASH_BYTES);
+  const buf = new Uint8Array(1 + 2 * HASH_BYTES);
+  buf[0] = LEAF_PREFIX;
+  for (let i = 0; i < count; i++) {
+    buf.set(leaves.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES), 1);
+    hashInto(buf.subarray(0, 1 + HASH_BYTES), level, i * HASH_BYTES);
+  }
+  buf[0] = NODE_PREFIX;
+  let n = count;
+  while (n > 1) {
+    const half = n >>> 1;
+    // Node i of the next level reads nodes 2i and 2i+1 of this one before it is written over them.
+    for (let i = 0; i < half; i++) {
+      buf.set(level.subarray(2 * i * HASH_BYTES, (2 * i + 2) * HASH_BYTES), 1);
+      hashInto(buf, level, i * HASH_BYTES);
+    }
+    if (n % 2 === 1) level.copyWithin(half * HASH_BYTES, (n - 1) * HASH_BYTES, n * HASH_BYTES);
+    n = half + (n % 2);
+  }
+  return level.slice(0, HASH_BYTES);
+}
+
 /** Audit path for `leaves[index]`; throws MALFORMED if the index is out of range. */
 export function merkleProof(hash: HashFn, leaves: readonly Uint8Array[], index: number): MerkleProof {
   checkCount(leaves.length);
