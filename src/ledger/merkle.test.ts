@@ -173,7 +173,9 @@ describe('merkle: properties', () => {
       fc.property(fc.integer({ min: 1, max: 300 }), fc.integer(), (count, seed) => {
         const leaves = Array.from({ length: count }, (_, i) => sha256(new Uint8Array([seed & 255, i & 255, i >> 8])));
         const packed = new Uint8Array(32 * count);
-        leaves.forEach((l, i) => packed.set(l, 32 * i));
+        leaves.forEach((l, i) => {
+          packed.set(l, 32 * i);
+        });
         assert.equal(hex(merkleRootPacked(into, packed, count)), hex(merkleRoot(sha256, leaves)));
         for (const s of [getSuite('default'), getSuite('gm')]) assert.equal(hex(merkleRootPacked(s.hashInto, packed, count)), hex(merkleRoot(s.hash, leaves)));
       }),
