@@ -183,13 +183,6 @@ export async function runAnchorBench(o: AnchorBenchOptions): Promise<Record<stri
       nodeMainThreadCpuUsPerRecord: Math.round((cpu.main * 1e6) / anchored),
       // The node's CPU per record of each busy thread (main, seal workers, V8's GC helpers ...), and the bench client's own.
       nodeThreadCpuUsPerRecord: threadCpuPerRecord(cpu0.threads, cpu.threads, anchored),
-      ...(process.env.BENCH_TIDS
-        ? {
-            byTid: [...cpu.threads]
-              .sort((a, b) => a[0] - b[0])
-              .map(([t, s]) => `${t - (pid ?? 0)}:${Math.round(((s - (cpu0.threads.get(t) ?? 0)) * 1e6) / anchored)}`),
-          }
-        : {}),
       clientCpuUsPerRecord: Math.round((cpu.client.user + cpu.client.system) / anchored),
       referenceCryptoPerSec: Math.round(refPerSec),
       ratio: Math.round((recordsPerSec / refPerSec) * 1000) / 1000,

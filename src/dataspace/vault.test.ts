@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import { after, describe, it } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { getSuite } from '../crypto/suites.js';
 import { recordIdAt } from '../contracts/recordBatch.js';
@@ -14,6 +16,7 @@ import { type SchemaDefinition, builtinSchema } from './schemas/catalog.js';
 import type { Record } from './record.js';
 import { SqliteVault, type StagedItem } from './vault.js';
 
+const require = createRequire(import.meta.url);
 const suite = getSuite('default');
 const dir = mkdtempSync(join(tmpdir(), 'vault-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -119,6 +122,36 @@ describe('SqliteVault', () => {
     assert.deepEqual(v.pendingBatches(), []);
     v.close();
     await assert.rejects(v.imports.prepare(request(rows)), (e: { code?: string }) => e.code === 'UNAVAILABLE');
+  });
+
+  it('finishing and dropping batches wait for a concurrent writer on another connection instead of failing with SQLITE_BUSY', async () => {
+    const path = join(dir, 'busy.sqlite');
+    const v = new SqliteVault({ path, key, suite });
+    const [batchA, batchB] = ['e1'.repeat(28), 'e2'.repeat(28)];
+    stage(v, batchA, [rec(0, undefined, batchA)]);
+    stage(v, batchB, [rec(0, undefined, batchB)]);
+    // Another thread (a seal worker's connection) holds the write lock for a while, then commits a write.
+    const writer = new Worker(
+      `const Database = require(${JSON.stringify(require.resolve('better-sqlite3'))});
+       const { parentPort } = require('node:worker_threads');
+       const db = new Database(${JSON.stringify(path)});
+       db.pragma('busy_timeout = 5000');
+       db.exec('BEGIN IMMEDIATE');
+       db.prepare("INSERT INTO meta (k, v) VALUES ('busy', x'00')").run();
+       parentPort.postMessage('locked');
+       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+       db.exec('COMMIT');
+       db.close();`,
+      { eval: true },
+    );
+    await new Promise((resolve) => writer.once('message', resolve));
+    // The reads these start (and the write they then need) must wait for the writer, not fail.
+    v.finishBatch(batchA);
+    v.dropBatch(batchB);
+    await new Promise((resolve) => writer.once('exit', resolve));
+    assert.deepEqual(v.pendingBatches(), []);
+    assert.deepEqual(v.stats(), { live: 1, pending: 0, destroyed: 0 });
+    v.close();
   });
 
   it('round-trips records encrypted under per-record keys; nothing readable in the file', () => {
