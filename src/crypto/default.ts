@@ -107,10 +107,19 @@ function verify(publicKey: Uint8Array, digest: Uint8Array, signature: Uint8Array
   }
 }
 
+const sealedLength = (plaintextBytes: number) => GCM_NONCE_BYTES + plaintextBytes + GCM_TAG_BYTES;
+
 function encrypt(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array = EMPTY): Uint8Array {
+  const out = new Uint8Array(sealedLength(plaintext.byteLength));
+  encryptInto(key, plaintext, aad, out, 0);
+  return out;
+}
+
+/** `encrypt` written into `at` (which must have sealedLength(plaintext) bytes from `offset`). */
+function encryptInto(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, at: Uint8Array, offset: number): void {
   requireSymmetricKey(key, Codes.BAD_KEY);
-  // nonce ‖ ciphertext ‖ tag, written into one buffer (GCM's ciphertext is as long as the plaintext).
-  const out = new Uint8Array(GCM_NONCE_BYTES + plaintext.byteLength + GCM_TAG_BYTES);
+  // nonce ‖ ciphertext ‖ tag (GCM's ciphertext is as long as the plaintext).
+  const out = at.subarray(offset, offset + sealedLength(plaintext.byteLength));
   const nonce = freshRandomInto(out.subarray(0, GCM_NONCE_BYTES));
   const c = crypto.createCipheriv('aes-256-gcm', asBuffer(key), nonce, { authTagLength: GCM_TAG_BYTES });
   c.setAAD(asBuffer(aad));
@@ -118,7 +127,6 @@ function encrypt(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array = EMPTY
   out.set(body, GCM_NONCE_BYTES);
   out.set(c.final(), GCM_NONCE_BYTES + body.byteLength);
   out.set(c.getAuthTag(), GCM_NONCE_BYTES + plaintext.byteLength);
-  return out;
 }
 
 function decrypt(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array = EMPTY): Uint8Array {
@@ -228,6 +236,8 @@ export const defaultSuite: CryptoSuite = {
   publicKeyToPem,
   verify,
   encrypt,
+  sealedLength,
+  encryptInto,
   decrypt,
   generateSealingKey,
   seal,

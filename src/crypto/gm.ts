@@ -276,6 +276,10 @@ export const gmSuite: CryptoSuite = {
   publicKeyToPem,
   verify,
   encrypt,
+  sealedLength: (plaintextBytes) => SM4_IV_BYTES + plaintextBytes + TAG_BYTES,
+  encryptInto: (key, plaintext, aad, out, offset) => {
+    out.set(encrypt(key, plaintext, aad), offset);
+  },
   decrypt,
   generateSealingKey: generateSm2,
   seal,

@@ -49,6 +49,10 @@ export interface CryptoSuite {
 
   /** Symmetric authenticated encryption under a 32-byte key: AES-256-GCM (default) or SM4 (gm). */
   encrypt(key: Uint8Array, plaintext: Uint8Array, aad?: Uint8Array): Uint8Array;
+  /** Length of what `encrypt` gives for a plaintext of this many bytes. */
+  sealedLength(plaintextBytes: number): number;
+  /** `encrypt` written into `out` at `offset` (sealedLength(plaintext) bytes), for many seals into one buffer. */
+  encryptInto(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, out: Uint8Array, offset: number): void;
   /** Throws CredenceError DECRYPT_FAILED on any tampering. */
   decrypt(key: Uint8Array, sealed: Uint8Array, aad?: Uint8Array): Uint8Array;
 

@@ -58,18 +58,15 @@ export function sealBatchRecords(
     let p = end + scratch.write(SALT_OPEN, end, 'latin1');
     p += scratch.write(salt.toString('hex'), p, 'latin1');
     p += scratch.write(CLOSE, p, 'latin1');
-    const box = suite.encrypt(
-      keys.subarray(i * DATA_KEY_BYTES, (i + 1) * DATA_KEY_BYTES),
-      scratch.subarray(start, p),
-      aad.subarray(0, aad.write(id, 0, 'latin1')),
-    );
-    if (sealed.length < at + box.byteLength) {
-      const grown = Buffer.allocUnsafeSlow(2 * (at + box.byteLength));
+    const size = suite.sealedLength(p - start);
+    if (sealed.length < at + size) {
+      const grown = Buffer.allocUnsafeSlow(2 * (at + size));
       sealed.copy(grown, 0, 0, at);
       sealed = grown;
     }
-    sealed.set(box, at);
-    at += box.byteLength;
+    const dataKey = keys.subarray(i * DATA_KEY_BYTES, (i + 1) * DATA_KEY_BYTES);
+    suite.encryptInto(dataKey, scratch.subarray(start, p), aad.subarray(0, aad.write(id, 0, 'latin1')), sealed, at);
+    at += size;
     ends[i] = at;
   }
   scratch.fill(0);

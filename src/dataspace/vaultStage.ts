@@ -66,15 +66,20 @@ function prepared(db: Database.Database): Statements {
   return s;
 }
 
+/** A duplicate record id or (schema, ref, version) as RECORD_EXISTS; any other error as it is. */
+function recordExists(e: unknown): unknown {
+  const code = (e as { code?: string }).code;
+  if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE')
+    return new CredenceError(Codes.RECORD_EXISTS, 'a record with this id, or this ref and version, is already in the vault');
+  return e;
+}
+
 /** Insert one record row (batch null: a record outside any batch); RECORD_EXISTS on a duplicate id or (schema, ref, version). */
 export function insertRow(db: Database.Database, r: StageRow, batch: { id: string; index: number } | null): void {
   try {
     prepared(db).record.run(r.id, r.subject, r.schema, r.ref, r.version, batch?.id ?? null, batch?.index ?? null, r.expiresAt, r.wrapped, r.sealed);
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE')
-      throw new CredenceError(Codes.RECORD_EXISTS, 'a record with this id, or this ref and version, is already in the vault');
-    throw e;
+    throw recordExists(e);
   }
 }
 
@@ -110,12 +115,15 @@ export function stageSealedRecords(db: Database.Database, h: StageHeader, sealed
       s.keys.run(h.id, chunk, wrapped);
     });
     let start = 0;
-    sealed.ends.forEach((end, index) => {
-      const c = columns(index);
-      const row = { id: recordIdAt(h.id, index), ...c, wrapped: null, sealed: sealed.sealed.subarray(start, end) };
-      insertRow(db, row, { id: h.id, index });
-      start = end;
-    });
+    try {
+      sealed.ends.forEach((end, index) => {
+        const c = columns(index);
+        s.record.run(recordIdAt(h.id, index), c.subject, c.schema, c.ref, c.version, h.id, index, c.expiresAt, null, sealed.sealed.subarray(start, end));
+        start = end;
+      });
+    } catch (e) {
+      throw recordExists(e);
+    }
   }).immediate();
 }
 
