@@ -81,7 +81,7 @@ function isFlatValue(v: JsonValue | undefined): boolean {
 }
 
 /** The non-blank lines of JSONL bytes, with their row numbers: from `firstRow`, or `rowNumbers` (one per line). */
-function jsonlLines(text: Uint8Array, firstRow: number, rowNumbers: Uint32Array | null): { lines: string[]; rowAt: (i: number) => number } {
+function jsonlLines(text: Uint8Array, firstRow: number, rowNumbers: Float64Array | null): { lines: string[]; rowAt: (i: number) => number } {
   const lines = Buffer.from(text.buffer, text.byteOffset, text.byteLength)
     .toString('utf8')
     .split('\n')
@@ -103,7 +103,7 @@ export class RowChecker {
   constructor(private readonly c: RowContext) {}
 
   /** Parse and check the rows of JSONL bytes, one line at a time; then refuse those that publish a ref already published (one query). */
-  checkJsonl(text: Uint8Array, firstRow: number, rowNumbers: Uint32Array | null): { good: PreparedRow[]; errors: RowError[] } {
+  checkJsonl(text: Uint8Array, firstRow: number, rowNumbers: Float64Array | null): { good: PreparedRow[]; errors: RowError[] } {
     const { lines, rowAt } = jsonlLines(text, firstRow, rowNumbers);
     const good: PreparedRow[] = [];
     const errors: RowError[] = [];

@@ -38,9 +38,9 @@ export interface ImportRequest {
   readonly provider: string;
   /** JSONL: one row per non-blank line. */
   readonly text: Uint8Array;
-  /** Number of the first row; or `rowNumbers`, one per non-blank line. */
+  /** Number of the first row; or `rowNumbers`, one per non-blank line (doubles: any safe integer the route accepts). */
   readonly firstRow: number;
-  readonly rowNumbers: Uint32Array | null;
+  readonly rowNumbers: Float64Array | null;
   readonly pseudonymSecret: Uint8Array | null;
 }
 

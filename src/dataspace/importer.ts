@@ -75,12 +75,12 @@ export class Importer {
       schemaId,
       jsonl(rows.map((r) => r.value)),
       1,
-      Uint32Array.from(rows, (r) => r.row),
+      Float64Array.from(rows, (r) => r.row),
     );
   }
 
   /** Import JSONL bytes: non-blank lines are rows numbered from `firstRow` (or by `rowNumbers`). */
-  async importJsonl(schemaId: string, text: Uint8Array, firstRow = 1, rowNumbers: Uint32Array | null = null): Promise<ImportResult> {
+  async importJsonl(schemaId: string, text: Uint8Array, firstRow = 1, rowNumbers: Float64Array | null = null): Promise<ImportResult> {
     const def = this.schema(schemaId);
     const imports = this.o.vault.imports;
     const prepared = await imports.prepare({
