@@ -14,25 +14,21 @@ import type { SuiteName } from '../src/crypto/suite.js';
 import type { OrderingParams, Role } from '../src/ledger/genesis.js';
 import { CredenceClient } from '../src/sdk/client.js';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+/**
+ * Ports the tests bind are taken below Linux's ephemeral range (32768–60999 by default):
+ * a port the OS handed out with listen(0) is also a candidate source port for the many
+ * outgoing connections the tests make, so a node could find it taken by a client socket by
+ * the time it binds. Test files run in parallel, so the start of each run is random.
+ */
+const TEST_PORTS_FROM = 10_000;
+const TEST_PORTS_TO = 32_000;
 
 /** N consecutive free ports (retrying until a run of N is free). */
 export async function freePorts(n: number): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = await freePort();
-    if (base + n > 65535) continue;
+    const base = TEST_PORTS_FROM + Math.floor(Math.random() * (TEST_PORTS_TO - TEST_PORTS_FROM - n));
     let ok = true;
-    for (let i = 1; i < n && ok; i++) ok = await portFree(base + i);
+    for (let i = 0; i < n && ok; i++) ok = await portFree(base + i);
     if (ok) return base;
   }
   throw new Error('no run of free ports');
