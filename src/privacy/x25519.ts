@@ -38,7 +38,7 @@ function badPoint(index: number): CredenceError {
  * JavaScript (option checks, base64url both ways, the KeyObject and its garbage collection)
  * around the OpenSSL call EVP_PKEY_new_raw_public_key. Node keeps a KeyObject's native handle
  * under an internal symbol, and that handle's initEDRaw is what Node's own WebCrypto raw import
- * calls: re-initialising one private KeyObject in place with each point makes the same OpenSSL
+ * calls: re-initialising one public KeyObject in place with each point makes the same OpenSSL
  * key without the churn (about 4 us). It relies on Node internals, so it is used only if they
  * are there and, at load, give the same shared secrets as the JWK path on known points;
  * otherwise (another Node version) the JWK path runs.
