@@ -10,9 +10,14 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { encodeShare, splitShares, vecFromAmounts } from '../src/privacy/aggregate.js';
+import { loadSigner } from '../src/crypto/keyfile.js';
+import { getSuite } from '../src/crypto/suites.js';
+import type { SignedSealKey } from '../src/node/aggregateJobs.js';
+import { splitShares, vecFromAmounts } from '../src/privacy/aggregate.js';
+import { aggregatorKeyDigest, sealShare } from '../src/privacy/aggregateSeal.js';
 import { encodeFrame, toFrames } from '../src/privacy/psi.js';
 import type { CredenceClient } from '../src/sdk/client.js';
+import { toHex } from '../src/util/bytes.js';
 import { CredenceError } from '../src/util/errors.js';
 import { cliAsync, startNetwork, type TestNetwork } from './helpers.js';
 
@@ -70,6 +75,29 @@ async function registerJob(receiverSize: number): Promise<string> {
   });
   assert.equal(r.code, 'OK');
   return jobId;
+}
+
+const suite = getSuite('default');
+/** The recipient's sealing key for the aggregation jobs the tests drive by hand. */
+const recipientSeal = suite.generateSealingKey();
+const openBody = () => ({ index: 0, banks: 2, items: 2, sealKey: toHex(recipientSeal.publicKey) });
+
+async function registerAggregation(): Promise<string> {
+  const jobId = randomBytes(32).toString('hex');
+  const args = {
+    jobId,
+    protocol: 'aggregate',
+    purpose: 'MULTI_LENDING',
+    participants: ['org1', 'org2', 'org3', 'org4', 'org5'],
+    sizes: { items: 2, banks: 2, aggregators: 2 },
+  };
+  assert.equal((await bank.call({ contract: 'compute', method: 'register', args })).code, 'OK');
+  return jobId;
+}
+
+/** Opens aggregator org4's session (index 0) as the recipient org1; its signed sealing key. */
+function openAggregator(jobId: string): Promise<SignedSealKey> {
+  return net.client(3, net.layout.nodes[0]?.keyFile).request<SignedSealKey>('POST', `/v1/privacy/aggregate/${jobId}/open`, openBody());
 }
 
 describe('privacy computing between nodes', () => {
@@ -362,31 +390,18 @@ describe('privacy computing between nodes', () => {
   });
 
   it('secure aggregation: a bank that does not contribute makes the aggregator refuse (PARTY_DROPPED); a bank that is down fails the job', async () => {
-    const jobId = randomBytes(32).toString('hex');
-    const args = {
-      jobId,
-      protocol: 'aggregate',
-      purpose: 'MULTI_LENDING',
-      participants: ['org1', 'org2', 'org3', 'org4', 'org5'],
-      sizes: { items: 2, banks: 2, aggregators: 2 },
-    };
-    assert.equal((await bank.call({ contract: 'compute', method: 'register', args })).code, 'OK');
+    const jobId = await registerAggregation();
     const toAgg = net.client(3, net.layout.nodes[0]?.keyFile);
-    await toAgg.request('POST', `/v1/privacy/aggregate/${jobId}/open`, { index: 0, banks: 2, items: 2 });
-    await rejects(toAgg.request('POST', `/v1/privacy/aggregate/${jobId}/open`, { index: 0, banks: 2, items: 2 }), 'PRIVACY_REPLAYED');
+    const opened = await openAggregator(jobId);
+    await rejects(toAgg.request('POST', `/v1/privacy/aggregate/${jobId}/open`, openBody()), 'PRIVACY_REPLAYED');
     const fromBank2 = net.client(3, net.layout.nodes[1]?.keyFile);
     const [share] = splitShares(vecFromAmounts([5, 6]), 2);
-    const msg = encodeShare({ job: Buffer.from(jobId, 'hex'), bank: 0, aggregator: 0, share: share as Uint32Array });
+    const sealTo = (key: string, bank: number) =>
+      sealShare(suite, Buffer.from(key, 'hex'), { job: Buffer.from(jobId, 'hex'), bank, aggregator: 0, share: share as Uint32Array });
+    const msg = sealTo(opened.sealKey, 0);
     await fromBank2.request('POST', `/v1/privacy/aggregate/${jobId}/shares`, msg);
     await rejects(fromBank2.request('POST', `/v1/privacy/aggregate/${jobId}/shares`, msg), 'PRIVACY_REPLAYED');
-    await rejects(
-      fromBank2.request(
-        'POST',
-        `/v1/privacy/aggregate/${jobId}/shares`,
-        encodeShare({ job: Buffer.from(jobId, 'hex'), bank: 1, aggregator: 0, share: share as Uint32Array }),
-      ),
-      'FORBIDDEN',
-    );
+    await rejects(fromBank2.request('POST', `/v1/privacy/aggregate/${jobId}/shares`, sealTo(opened.sealKey, 1)), 'FORBIDDEN');
     await rejects(toAgg.requestBytes('GET', `/v1/privacy/aggregate/${jobId}/sum`), 'PRIVACY_PARTY_DROPPED');
     assert.equal((await chainJob(bank, jobId)).chain?.failure?.code, 'PRIVACY_PARTY_DROPPED');
     const n = net.layout.nodes;
@@ -404,6 +419,58 @@ describe('privacy computing between nodes', () => {
     const s = await chainJob(bank, job.id);
     assert.equal(s.chain?.failure?.code, 'UNAVAILABLE');
     assert.equal(s.local?.result, undefined);
+  });
+
+  it('secure aggregation, sealed: a share sealed to another key or tampered fails the job (PRIVACY_BAD_MESSAGE); a bank refuses an aggregator key signed by another org', async () => {
+    const fromBank2 = net.client(3, net.layout.nodes[1]?.keyFile);
+    const [share] = splitShares(vecFromAmounts([5, 6]), 2);
+    const shareFor = (jobId: string, key: Uint8Array) =>
+      sealShare(suite, key, { job: Buffer.from(jobId, 'hex'), bank: 0, aggregator: 0, share: share as Uint32Array });
+    const wrongKey = await registerAggregation();
+    const opened = await openAggregator(wrongKey);
+    await rejects(
+      fromBank2.request('POST', `/v1/privacy/aggregate/${wrongKey}/shares`, shareFor(wrongKey, suite.generateSealingKey().publicKey)),
+      'PRIVACY_BAD_MESSAGE',
+    );
+    assert.equal((await chainJob(bank, wrongKey)).chain?.failure?.code, 'PRIVACY_BAD_MESSAGE');
+    // The session has ended and its key is gone: even a well-sealed share is refused now.
+    const good = shareFor(wrongKey, Buffer.from(opened.sealKey, 'hex'));
+    await rejects(fromBank2.request('POST', `/v1/privacy/aggregate/${wrongKey}/shares`, good), 'PRIVACY_JOB_STATE');
+
+    const tampered = await registerAggregation();
+    const msg = shareFor(tampered, Buffer.from((await openAggregator(tampered)).sealKey, 'hex'));
+    msg[msg.length - 20] = (msg[msg.length - 20] as number) ^ 0x01;
+    await rejects(fromBank2.request('POST', `/v1/privacy/aggregate/${tampered}/shares`, msg), 'PRIVACY_BAD_MESSAGE');
+    const failed = (await chainJob(bank, tampered)).chain;
+    assert.deepEqual([failed?.failure?.code, failed?.failure?.by], ['PRIVACY_BAD_MESSAGE', 'org4']);
+
+    // A recipient relaying, for aggregator org5, a key signed by org4's node key: the bank refuses and fails the job.
+    const forgedSlot = await registerAggregation();
+    const key0 = await openAggregator(forgedSlot);
+    const org4 = loadSigner(suite, net.layout.nodes[3]?.keyFile ?? '');
+    const fake = suite.generateSealingKey().publicKey;
+    const n = net.layout.nodes;
+    const toBank2 = net.client(1, n[0]?.keyFile);
+    await rejects(
+      toBank2.request('POST', `/v1/privacy/aggregate/${forgedSlot}/contribute`, {
+        bank: 0,
+        dataset: 'loans',
+        items: ['a', 'b'],
+        aggregators: [
+          { url: n[3]?.url ?? '', index: 0, ...key0 },
+          {
+            url: n[4]?.url ?? '',
+            index: 1,
+            sealKey: toHex(fake),
+            signer: toHex(org4.publicKey),
+            signature: toHex(await org4.sign(aggregatorKeyDigest(suite, forgedSlot, 1, fake))),
+          },
+        ],
+      }),
+      'BAD_SIGNATURE',
+    );
+    const refused = (await chainJob(bank, forgedSlot)).chain;
+    assert.deepEqual([refused?.failure?.code, refused?.failure?.by], ['BAD_SIGNATURE', 'org2']);
   });
 
   it('private scorecard evaluation through the API: the score equals the plain dot product; errors are coded', async () => {

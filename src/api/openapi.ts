@@ -150,12 +150,27 @@ function privacyPaths() {
         { requestBody: json },
       ),
     },
-    '/v1/privacy/aggregate/{id}/open': { post: op('(aggregator) open a session for a job registered on chain', { parameters: [idParam], requestBody: json }) },
-    '/v1/privacy/aggregate/{id}/contribute': {
-      post: op('(bank) split its amounts for the query set and send the shares', { parameters: [idParam], requestBody: json }),
+    '/v1/privacy/aggregate/{id}/open': {
+      post: op(
+        "(aggregator) open a session for a job registered on chain {index, banks, items, sealKey (the recipient's fresh sealing public key, hex)}; answers {sealKey, signer, signature}: this aggregator's fresh sealing public key for the job, signed by its node key",
+        { parameters: [idParam], requestBody: json },
+      ),
     },
-    '/v1/privacy/aggregate/{id}/shares': { post: op("(aggregator) one bank's share", { parameters: [idParam], requestBody: bin }) },
-    '/v1/privacy/aggregate/{id}/sum': { get: op("(aggregator) the partial sum, once every bank's share is in", { parameters: [idParam] }) },
+    '/v1/privacy/aggregate/{id}/contribute': {
+      post: op(
+        "(bank) {bank, dataset, items, aggregators: [{url, index, sealKey, signer, signature}]}: check each aggregator's signed key against its member key on chain, split the amounts for the query set and send each share sealed to its aggregator",
+        { parameters: [idParam], requestBody: json },
+      ),
+    },
+    '/v1/privacy/aggregate/{id}/shares': {
+      post: op('(aggregator) one bank\'s share, sealed to this aggregator\'s key for the job ("CAS1" header, then the seal)', {
+        parameters: [idParam],
+        requestBody: bin,
+      }),
+    },
+    '/v1/privacy/aggregate/{id}/sum': {
+      get: op("(aggregator) the partial sum sealed to the recipient's key, once every bank's share is in", { parameters: [idParam] }),
+    },
     '/v1/privacy/model': {
       post: op('Start a private scorecard evaluation {scorecard: {weights, bias}, subject, peerUrl, peerOrg, peerDataset, purpose}; 202 with the job', {
         requestBody: json,

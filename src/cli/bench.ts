@@ -70,7 +70,9 @@ export function registerBench(program: Command): void {
     });
   bench
     .command('aggregate')
-    .description('secure aggregation: N banks secret-share amounts for K SMEs to 2-3 aggregators over loopback HTTP')
+    .description(
+      'secure aggregation: N banks secret-share amounts for K SMEs, each share sealed (HPKE) to one of 2-3 aggregators over loopback HTTP; reference: the same without sealing',
+    )
     .option('--banks <n>', 'banks', '10')
     .option('--items <n>', 'SMEs in the query set', '100000')
     .option('--aggregators <n>', 'aggregator nodes (2 or 3)', '3')

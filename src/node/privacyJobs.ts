@@ -12,6 +12,7 @@ import { parseCanonicalJson } from '../codec/canonicalJson.js';
 import type { ComputeJob } from '../contracts/compute.js';
 import { computeKey } from '../contracts/compute.js';
 import { orgOfKey } from '../contracts/members.js';
+import type { CryptoSuite, Signer } from '../crypto/suite.js';
 import { PrivacyCodes } from '../privacy/codes.js';
 import { PsiPool } from '../privacy/pool.js';
 import { decodeFrame, encodeFrame, FrameAssembler, type FrameKind, type PsiMode, PsiReceiver, PsiSender, toFrames } from '../privacy/psi.js';
@@ -100,6 +101,15 @@ export class PrivacyService {
     return this.node.config.orgId;
   }
 
+  /** The chain's crypto suite and this node's signer (its member key). */
+  get suite(): CryptoSuite {
+    return this.node.suite;
+  }
+
+  get signer(): Signer {
+    return this.node.signer;
+  }
+
   private get pool(): PsiPool {
     this.poolInstance ??= new PsiPool();
     return this.poolInstance;
@@ -171,8 +181,13 @@ export class PrivacyService {
 
   // ---- jobs ----
 
+  /** This node's view of a job, if it has one. */
+  findJob(id: string): JobView | undefined {
+    return this.jobs.get(id);
+  }
+
   job(id: string): JobView {
-    const j = this.jobs.get(id);
+    const j = this.findJob(id);
     if (j === undefined) throw new CredenceError(Codes.NOT_FOUND, 'no such privacy job on this node');
     return j;
   }
@@ -291,9 +306,14 @@ export class PrivacyService {
   // ---- sender side (called by the API on requests from the receiver's node) ----
 
   callerOrg(keyHex: string): string {
-    const org = orgOfKey((k) => this.node.chain.store.state.get(k), keyHex);
+    const org = this.memberOrg(keyHex);
     if (org === undefined) throw new CredenceError(Codes.FORBIDDEN, 'the caller is not a member');
-    return org.id;
+    return org;
+  }
+
+  /** The organization whose current member key this is, on this node's chain state. */
+  memberOrg(keyHex: string): string | undefined {
+    return orgOfKey((k) => this.node.chain.store.state.get(k), keyHex)?.id;
   }
 
   /** The job as registered on chain, waiting briefly for this node to apply the block that registered it. */
