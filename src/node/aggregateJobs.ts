@@ -14,8 +14,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { JsonValue } from '../codec/canonicalJson.js';
 import type { ComputeJob } from '../contracts/compute.js';
+import type { GeneratedKey } from '../crypto/suite.js';
 import { Aggregator, combine, splitShares, vecFromAmounts } from '../privacy/aggregate.js';
-import { aggregatorKeyDigest, openShare, openSum, sealedShareHeader, sealShare, sealSum } from '../privacy/aggregateSeal.js';
+import { aggregatorKeyDigest, discardSealingKey, openShare, openSum, sealedShareHeader, sealShare, sealSum } from '../privacy/aggregateSeal.js';
 import { PrivacyCodes } from '../privacy/codes.js';
 import { fromHexStrict, toHex } from '../util/bytes.js';
 import { CredenceError, Codes } from '../util/errors.js';
@@ -120,9 +121,26 @@ export class AggregateJobs {
   }
 
   private async run(view: JobView, items: string[], o: StartAggregate): Promise<void> {
+    const mine = this.svc.suite.generateSealingKey();
+    let got: { totals: number[]; transcriptHash: string };
+    try {
+      got = await this.collect(view, items, o, mine);
+    } finally {
+      discardSealingKey(this.svc.suite, mine.privateKeyPem);
+    }
+    const salt = randomBytes(32);
+    const resultHash = createHash('sha256').update(salt).update(JSON.stringify(got.totals)).digest('hex');
+    await this.svc.chainCall('complete', { jobId: view.id, resultHash, transcriptHash: got.transcriptHash });
+    view.result = { totals: Object.fromEntries(items.map((code, i) => [code, got.totals[i] as number])) };
+    view.done = view.total;
+    view.phase = 'committed';
+    view.status = 'done';
+  }
+
+  /** Recipient: open the aggregators' sessions, have every bank contribute, open and add the partial sums. */
+  private async collect(view: JobView, items: string[], o: StartAggregate, mine: GeneratedKey): Promise<{ totals: number[]; transcriptHash: string }> {
     const suite = this.svc.suite;
     const job32 = Buffer.from(view.id, 'hex');
-    const mine = suite.generateSealingKey();
     const aggs = await Promise.all(
       o.aggregators.map(async (a, index) => {
         const k = await this.svc.peerClient(a.url).request<SignedSealKey>('POST', `/v1/privacy/aggregate/${view.id}/open`, {
@@ -156,17 +174,10 @@ export class AggregateJobs {
         ),
       ),
     );
-    const totals = combine(partials, aggs.length, items.length);
-    const salt = randomBytes(32);
-    const resultHash = createHash('sha256').update(salt).update(JSON.stringify(totals)).digest('hex');
     // The transcript names the sealing keys used, so the chain records which keys the job ran under.
     const transcript = createHash('sha256').update(view.id).update(String(items.length)).update(toHex(mine.publicKey));
     for (const a of aggs) transcript.update(a.sealKey);
-    await this.svc.chainCall('complete', { jobId: view.id, resultHash, transcriptHash: transcript.digest('hex') });
-    view.result = { totals: Object.fromEntries(items.map((code, i) => [code, totals[i] as number])) };
-    view.done = view.total;
-    view.phase = 'committed';
-    view.status = 'done';
+    return { totals: combine(partials, aggs.length, items.length), transcriptHash: transcript.digest('hex') };
   }
 
   /**
@@ -207,6 +218,7 @@ export class AggregateJobs {
   /** Ends a session: drops its sealing private key and wakes whoever waits for the sum. */
   private end(s: Session): void {
     clearTimeout(s.timer);
+    if (s.keyPem !== undefined) discardSealingKey(this.svc.suite, s.keyPem);
     s.keyPem = undefined;
     s.release();
   }

@@ -9,7 +9,7 @@ import { getSuite } from '../crypto/suites.js';
 import { bytesEqual } from '../util/bytes.js';
 import { CredenceError } from '../util/errors.js';
 import { Aggregator, addInto, splitShares, vecFromAmounts } from './aggregate.js';
-import { aggregatorKeyDigest, openShare, openSum, sealedShareHeader, sealShare, sealSum } from './aggregateSeal.js';
+import { aggregatorKeyDigest, discardSealingKey, openShare, openSum, sealedShareHeader, sealShare, sealSum } from './aggregateSeal.js';
 import { PrivacyCodes } from './codes.js';
 
 const badMessage = (e: unknown) => e instanceof CredenceError && e.code === PrivacyCodes.BAD_MESSAGE;
@@ -55,6 +55,13 @@ for (const name of ['default', 'gm'] as const) {
       assert.throws(() => openSum(suite, recipient.privateKeyPem, new Uint8Array(32), 0, 2, sum), badMessage);
       assert.throws(() => openSum(suite, recipient.privateKeyPem, job, 0, 3, sum), badMessage);
       assert.throws(() => openSum(suite, aggKeys[0]?.privateKeyPem ?? '', job, 0, 2, sum), badMessage);
+    });
+
+    it('a discarded key still opens from its PEM (the suite only forgets its cached key object)', () => {
+      const k = suite.generateSealingKey();
+      discardSealingKey(suite, k.privateKeyPem);
+      const m = openShare(suite, k.privateKeyPem, sealShare(suite, k.publicKey, { job, bank: 0, aggregator: 0, share: new Uint32Array(2) }));
+      assert.equal(m.share.length, 2);
     });
 
     it('the aggregator-key digest binds the job, the slot and the key', () => {

@@ -31,6 +31,20 @@ export function aggregatorKeyDigest(suite: CryptoSuite, jobId: string, aggregato
   return suite.hash(canonicalJsonBytes({ domain: 'credence/aggregate/key/v1', jobId, aggregator, sealKey: toHex(sealKey) }));
 }
 
+/**
+ * Forget a sealing private key made with `suite.generateSealingKey()`: the suite keeps the key
+ * object of a key it generated until that key's first `open` (see crypto/default.ts), so a job
+ * that ends before opening anything would leave it there. An `open` of nothing takes it out
+ * (and fails, as it must).
+ */
+export function discardSealingKey(suite: CryptoSuite, privateKeyPem: string): void {
+  try {
+    suite.open(privateKeyPem, new Uint8Array(0));
+  } catch {
+    // expected: nothing to open
+  }
+}
+
 function vecBytes(v: Vec64): Uint8Array {
   return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
 }
