@@ -3,7 +3,9 @@
 // committed on chain with the peer's attestation; the coded failures (missing dataset, replayed
 // open, mismatched sizes, malformed frames, invalid group elements, a receiver that stops
 // mid-protocol), each marking the job failed on chain; consents for personal data; and a
-// zero-knowledge threshold proof issued, proved and verified by the compute contract via the CLI.
+// zero-knowledge threshold proof issued, proved and verified by the compute contract via the CLI;
+// secure aggregation with sealed shares and sums (plain sums through the CLI; dropouts, replays,
+// a share sealed to the wrong key or tampered, an aggregator key signed by another org).
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -389,7 +391,7 @@ describe('privacy computing between nodes', () => {
     assert.deepEqual(chain?.sizes, { items: 50, banks: 2, aggregators: 2 });
   });
 
-  it('secure aggregation: a bank that does not contribute makes the aggregator refuse (PARTY_DROPPED); a bank that is down fails the job', async () => {
+  it('secure aggregation: a bank that does not contribute makes the aggregator refuse (PARTY_DROPPED), as does a recipient that never collects; a bank that is down fails the job', async () => {
     const jobId = await registerAggregation();
     const toAgg = net.client(3, net.layout.nodes[0]?.keyFile);
     const opened = await openAggregator(jobId);
@@ -402,8 +404,14 @@ describe('privacy computing between nodes', () => {
     await fromBank2.request('POST', `/v1/privacy/aggregate/${jobId}/shares`, msg);
     await rejects(fromBank2.request('POST', `/v1/privacy/aggregate/${jobId}/shares`, msg), 'PRIVACY_REPLAYED');
     await rejects(fromBank2.request('POST', `/v1/privacy/aggregate/${jobId}/shares`, sealTo(opened.sealKey, 1)), 'FORBIDDEN');
+    // A second job whose recipient never asks for the sum: the aggregator fails it on its own.
+    const abandoned = await registerAggregation();
+    await openAggregator(abandoned);
     await rejects(toAgg.requestBytes('GET', `/v1/privacy/aggregate/${jobId}/sum`), 'PRIVACY_PARTY_DROPPED');
     assert.equal((await chainJob(bank, jobId)).chain?.failure?.code, 'PRIVACY_PARTY_DROPPED');
+    const dropped = (await chainJob(bank, abandoned)).chain;
+    assert.deepEqual([dropped?.failure?.code, dropped?.failure?.by], ['PRIVACY_PARTY_DROPPED', 'org4']);
+    await rejects(toAgg.requestBytes('GET', `/v1/privacy/aggregate/${abandoned}/sum`), 'PRIVACY_JOB_STATE');
     const n = net.layout.nodes;
     const job = await bank.request<{ id: string }>('POST', '/v1/privacy/aggregate', {
       dataset: 'smes',

@@ -79,6 +79,18 @@ interface Session {
   failure?: unknown;
 }
 
+/** Why a session's time ran out: banks missing, or the recipient never collected the sum. */
+function timedOut(agg: Aggregator): CredenceError {
+  if (agg.missing > 0) {
+    try {
+      agg.result();
+    } catch (e) {
+      if (e instanceof CredenceError) return e;
+    }
+  }
+  return new CredenceError(PrivacyCodes.PARTY_DROPPED, 'the recipient did not collect the partial sum in time; it is not released');
+}
+
 /** Index of aggregator 0 in the job's participants (recipient, banks…, aggregators…). */
 function firstAggregator(job: ComputeJob): number {
   return job.participants.length - (job.sizes.aggregators ?? 0);
@@ -210,7 +222,15 @@ export class AggregateJobs {
       release = r;
     });
     const view = this.svc.addJob({ id: jobId, protocol: 'aggregate', role: 'aggregator', status: 'running', phase: 'collecting', done: 0, total: b.banks });
-    const s: Session = { agg, done, release, view, recipientKey, keyPem: key.privateKeyPem, timer: setTimeout(() => this.end(s), SUM_WAIT_MS) };
+    const s: Session = {
+      agg,
+      done,
+      release,
+      view,
+      recipientKey,
+      keyPem: key.privateKeyPem,
+      timer: setTimeout(() => this.fail(jobId, s, timedOut(s.agg)), SUM_WAIT_MS),
+    };
     this.sessions.set(jobId, s);
     return { sealKey: toHex(key.publicKey), signer: toHex(this.svc.signer.publicKey), signature: toHex(signature) };
   }
@@ -233,16 +253,12 @@ export class AggregateJobs {
     if (s?.keyPem === undefined) throw new CredenceError(PrivacyCodes.JOB_STATE, 'no open aggregation session for this job on this node');
     const { bank } = sealedShareHeader(bytes);
     const job = this.svc.chainJob(jobId);
-    if (job?.participants[1 + bank] !== this.svc.callerOrg(callerKey))
+    if (job === undefined || bank >= (job.sizes.banks ?? 0) || job.participants[1 + bank] !== this.svc.callerOrg(callerKey))
       throw new CredenceError(Codes.FORBIDDEN, 'the share does not come from that bank of the job');
     try {
       s.agg.accept(openShare(this.svc.suite, s.keyPem, bytes));
     } catch (e) {
-      if (!(e instanceof CredenceError && e.code === PrivacyCodes.REPLAYED)) {
-        s.failure = e;
-        this.end(s);
-        void this.svc.markFailed(s.view, e);
-      }
+      if (!(e instanceof CredenceError && e.code === PrivacyCodes.REPLAYED)) this.fail(jobId, s, e);
       throw e;
     }
     s.view.done = s.agg.banks - s.agg.missing;
@@ -255,18 +271,24 @@ export class AggregateJobs {
     const s = this.sessions.get(jobId);
     if (s === undefined) throw new CredenceError(PrivacyCodes.JOB_STATE, 'no open aggregation session for this job on this node');
     await s.done;
+    if (s.failure !== undefined) throw s.failure;
+    if (this.sessions.get(jobId) !== s) throw new CredenceError(PrivacyCodes.REPLAYED, 'the partial sum of this job was released before');
     this.end(s);
     this.sessions.delete(jobId);
-    if (s.failure !== undefined) throw s.failure;
-    try {
-      const sealed = sealSum(this.svc.suite, s.recipientKey, Buffer.from(jobId, 'hex'), s.agg.index, s.agg.result());
-      s.view.status = 'done';
-      s.view.phase = 'released';
-      return sealed;
-    } catch (e) {
-      void this.svc.markFailed(s.view, e);
-      throw e;
-    }
+    // Every bank's share is in (the session is released only then, or failed).
+    const sealed = sealSum(this.svc.suite, s.recipientKey, Buffer.from(jobId, 'hex'), s.agg.index, s.agg.result());
+    s.view.status = 'done';
+    s.view.phase = 'released';
+    return sealed;
+  }
+
+  /** Ends a session that cannot finish: no sum is released, and the job is marked failed on chain. */
+  private fail(jobId: string, s: Session, e: unknown): void {
+    if (this.sessions.get(jobId) !== s) return;
+    s.failure = e;
+    this.end(s);
+    this.sessions.delete(jobId);
+    void this.svc.markFailed(s.view, e);
   }
 
   /** Bank: the aggregators' sealing keys for the job, each checked against its organization's member key on chain. */
