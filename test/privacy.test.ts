@@ -435,6 +435,9 @@ describe('privacy computing between nodes', () => {
     const shareFor = (jobId: string, key: Uint8Array) =>
       sealShare(suite, key, { job: Buffer.from(jobId, 'hex'), bank: 0, aggregator: 0, share: share as Uint32Array });
     const wrongKey = await registerAggregation();
+    // A recipient key that is no usable X25519 key is refused when the session opens, not later.
+    const toAgg = net.client(3, net.layout.nodes[0]?.keyFile);
+    await rejects(toAgg.request('POST', `/v1/privacy/aggregate/${wrongKey}/open`, { ...openBody(), sealKey: '00'.repeat(32) }), 'BAD_KEY');
     const opened = await openAggregator(wrongKey);
     await rejects(
       fromBank2.request('POST', `/v1/privacy/aggregate/${wrongKey}/shares`, shareFor(wrongKey, suite.generateSealingKey().publicKey)),
