@@ -27,16 +27,21 @@ export interface SealedRecords {
   readonly keyChunks: Uint8Array[];
 }
 
-/** Seal the `n` records of batch `batchId`, given each one's id and canonical JSON (built when needed, so each dies young). */
+/**
+ * Seal the `n` records of batch `batchId`, given each one's id and canonical JSON (built when
+ * needed, so each dies young). Fresh salts, unless `salts` gives them (n × SALT_BYTES).
+ */
 export function sealBatchRecords(
   suite: CryptoSuite,
   vaultKey: Uint8Array,
   batchId: string,
   n: number,
   record: (index: number) => { id: string; json: string },
+  salts?: Uint8Array,
 ): SealedRecords {
   const random = randomFillSync(Buffer.allocUnsafeSlow(n * (SALT_BYTES + DATA_KEY_BYTES)));
-  const salts = random.subarray(0, n * SALT_BYTES);
+  if (salts !== undefined) random.set(salts.subarray(0, n * SALT_BYTES));
+  const saltsOf = random.subarray(0, n * SALT_BYTES);
   const keys = random.subarray(n * SALT_BYTES);
   const commitments = new Uint8Array(n * 32);
   const ends = new Uint32Array(n);
@@ -49,7 +54,7 @@ export function sealBatchRecords(
     const { id, json } = record(i);
     const need = pre + 3 * json.length + 128;
     if (scratch.length < need) scratch = Buffer.allocUnsafeSlow(2 * need);
-    const salt = salts.subarray(i * SALT_BYTES, (i + 1) * SALT_BYTES);
+    const salt = saltsOf.subarray(i * SALT_BYTES, (i + 1) * SALT_BYTES);
     scratch.set(salt, 0);
     const end = pre + scratch.write(json, pre, 'utf8');
     suite.hashInto(scratch.subarray(0, end), commitments, 32 * i);
@@ -70,7 +75,7 @@ export function sealBatchRecords(
     ends[i] = at;
   }
   scratch.fill(0);
-  salts.fill(0);
+  saltsOf.fill(0);
   const keyChunks = wrapKeyChunks(suite, vaultKey, batchId, keys);
   keys.fill(0);
   return { commitments, root: packedBatchRoot(suite, commitments, n), sealed: sealed.subarray(0, at), ends, keyChunks };

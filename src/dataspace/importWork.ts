@@ -2,7 +2,7 @@
 // worker thread, or the vault's own thread without workers): the call's rows arrive once, as
 // JSONL bytes; they are parsed and checked (importRows.ts), the new versions' links come
 // from the importer, the good rows are cut into batches, each record built, committed and
-// sealed (recordSeal.ts), and each batch staged with its signed transaction and finished over
+// sealed (batchSeal.ts), and each batch staged with its signed transaction and finished over
 // this thread's SQLite connection. Back go only row errors and, per batch, the anchor
 // arguments and the row numbers: no per-record object crosses a thread.
 
@@ -154,15 +154,15 @@ class ImportCall {
     const records = b.records;
     if (records === undefined) throw new CredenceError(Codes.MALFORMED, `batch ${index} of this import call is already staged`);
     const schema = this.req.def.id;
-    stageSealedRecords(this.env.db, { id: b.id, ...tx, root: records.root, commitments: records.commitments }, records, (i) => {
-      const p = b.rows[i] as PreparedRow;
-      return {
-        subject: p.subject,
-        schema,
-        ref: p.ref ?? null,
-        version: p.link === undefined ? 1 : p.link.version + 1,
-        expiresAt: p.negative?.expiresAt ?? null,
-      };
+    const rows = b.rows;
+    stageSealedRecords(this.env.db, { id: b.id, schema, ...tx, root: records.root, commitments: records.commitments }, records, {
+      subject: (i) => (rows[i] as PreparedRow).subject,
+      ref: (i) => (rows[i] as PreparedRow).ref,
+      version: (i) => {
+        const link = (rows[i] as PreparedRow).link;
+        return link === undefined ? 1 : link.version + 1;
+      },
+      expiresAt: (i) => (rows[i] as PreparedRow).negative?.expiresAt ?? null,
     });
     b.records = undefined;
   }

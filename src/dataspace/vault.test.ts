@@ -15,6 +15,7 @@ import type { PlannedBatch } from './importWork.js';
 import { type SchemaDefinition, builtinSchema } from './schemas/catalog.js';
 import type { Record } from './record.js';
 import { SqliteVault, type StagedItem } from './vault.js';
+import { unwrapKey } from './vaultKeys.js';
 
 const require = createRequire(import.meta.url);
 const suite = getSuite('default');
@@ -38,6 +39,14 @@ function rec(i: number, subject: Record['subject'] = 'E:91110000600037341L', bat
 
 function fileBytes(path: string): Buffer {
   return Buffer.concat([path, `${path}-wal`].filter((p) => existsSync(p)).map((p) => readFileSync(p)));
+}
+
+/** Chunk 0 of a batch as it is in the file: wrapped keys, ends, ciphertexts. */
+function rawChunk(path: string, batch: string): { keys: Buffer; ends: Buffer; sealed: Buffer } {
+  const raw = new Database(path, { readonly: true });
+  const row = raw.prepare('SELECT c.keys, c.ends, c.sealed FROM chunks c JOIN batches b ON c.id = b.no * 1024 WHERE b.id = ?').get(batch);
+  raw.close();
+  return row as { keys: Buffer; ends: Buffer; sealed: Buffer };
 }
 
 function stage(vault: SqliteVault, id: string, records: Record[]): StagedItem[] {
@@ -105,13 +114,13 @@ describe('SqliteVault', () => {
       (e: { code?: string }) => e.code === 'RECORD_EXISTS',
     );
     // One record's key destroyed: its slot of the batch's key chunk is gone from the file, the chunk's other records stay readable.
-    const raw = new Database(path, { readonly: true });
-    const chunkBefore = (raw.prepare('SELECT wrapped FROM batch_keys WHERE batch = ? AND chunk = 0').get(batch.id) as { wrapped: Buffer }).wrapped;
-    raw.close();
+    const chunkBefore = rawChunk(path, batch.id);
+    const sealed7 = chunkBefore.sealed.subarray(new Uint32Array(new Uint8Array(chunkBefore.ends).buffer)[6]).subarray(0, 48);
     assert.equal(v.destroyKey(id7), true);
     assert.equal(v.get(id7), undefined);
     assert.deepEqual(v.get(recordIdAt(batch.id, 8))?.record.data, dataOf(8));
-    assert.ok(!fileBytes(path).includes(chunkBefore), 'the key chunk that held the destroyed key is still in the file');
+    assert.ok(!fileBytes(path).includes(chunkBefore.keys), 'the key chunk that held the destroyed key is still in the file');
+    assert.ok(!fileBytes(path).includes(sealed7), 'the destroyed record ciphertext is still in the file');
     const again = await v.imports.prepare(request(rows.slice(0, 1)));
     assert.deepEqual(
       again.errors.map((e) => e.code),
@@ -158,23 +167,30 @@ describe('SqliteVault', () => {
     const path = join(dir, 'a.sqlite');
     const v = new SqliteVault({ path, key, suite });
     const r0 = rec(0);
-    const salt = newSalt();
-    v.put(r0, salt);
-    v.put(rec(1, 'P:'.concat('ab'.repeat(32)) as Record['subject']), newSalt());
-    assert.deepEqual(v.get(r0.id), { record: r0, salt });
+    const [item] = stage(v, BATCH, [r0, rec(1, 'P:'.concat('ab'.repeat(32)) as Record['subject'])]);
+    v.finishBatch(BATCH);
+    assert.deepEqual(v.get(r0.id), { record: r0, salt: item?.salt });
     assert.deepEqual(v.listBySubject('E:91110000600037341L'), [r0.id]);
     assert.throws(
-      () => v.put(r0, salt),
+      () => stage(v, BATCH, [r0]),
       (e: { code?: string }) => e.code === 'RECORD_EXISTS',
     );
     v.close();
     assert.ok(!fileBytes(path).includes('DISTINCTIVE-CONTENT'), 'record content is in the file in clear');
-    const raw = new Database(path, { readonly: true });
-    const keys = raw.prepare('SELECT wrapped_key FROM records').all() as { wrapped_key: Buffer }[];
-    raw.close();
-    assert.equal(keys.length, 2);
-    const [k0, k1] = keys as [{ wrapped_key: Buffer }, { wrapped_key: Buffer }];
-    assert.ok(!k0.wrapped_key.equals(k1.wrapped_key));
+    const [k0, k1] = [0, 1].map((i) => unwrapKey(suite, key, BATCH, i, rawChunk(path, BATCH).keys) as Uint8Array);
+    assert.equal(k0?.byteLength, 32);
+    assert.notDeepEqual(k0, k1, 'each record has its own data key');
+  });
+
+  it('refuses a vault written in another layout', () => {
+    const path = join(dir, 'old.sqlite');
+    const old = new Database(path);
+    old.exec('CREATE TABLE records (id TEXT PRIMARY KEY, sealed BLOB)');
+    old.close();
+    assert.throws(
+      () => new SqliteVault({ path, key, suite }),
+      (e: { code?: string; message?: string }) => e.code === 'CONFIG' && /layout credence\/vault\/1/.test(e.message ?? ''),
+    );
   });
 
   it('a wrong vault key is refused at open', () => {
@@ -185,26 +201,35 @@ describe('SqliteVault', () => {
     );
   });
 
-  it('destroying a key makes the record unreadable, also from the raw SQLite file', () => {
+  it('destroying a key makes the record unreadable, also from the raw SQLite file; the rest of its chunk stays readable', () => {
     const path = join(dir, 'b.sqlite');
     const v = new SqliteVault({ path, key, suite });
-    const r = rec(7);
-    v.put(r, newSalt());
-    const raw = new Database(path, { readonly: true });
-    const before = raw.prepare('SELECT wrapped_key, sealed FROM records WHERE id = ?').get(r.id) as { wrapped_key: Buffer; sealed: Buffer };
-    raw.close();
-    assert.ok(fileBytes(path).includes(before.wrapped_key));
+    const records = Array.from({ length: 9 }, (_, i) => rec(i));
+    stage(v, BATCH, records);
+    v.finishBatch(BATCH);
+    const r = records[7] as Record;
+    const before = rawChunk(path, BATCH);
+    const ends = new Uint32Array(new Uint8Array(before.ends).buffer);
+    const sealed7 = before.sealed.subarray(ends[6], ends[7]);
+    assert.ok(fileBytes(path).includes(before.keys));
+    assert.ok(fileBytes(path).includes(sealed7));
     assert.equal(v.destroyKey(r.id), true);
     assert.equal(v.get(r.id), undefined);
-    assert.deepEqual(v.listBySubject(r.subject), []);
+    assert.equal(v.inclusion(r.id), undefined);
+    assert.deepEqual(v.get(recordIdAt(BATCH, 8))?.record, records[8]);
+    assert.equal(v.inclusion(recordIdAt(BATCH, 8))?.index, 8);
+    assert.deepEqual(
+      v.listBySubject(r.subject),
+      records.filter((x) => x !== r).map((x) => x.id),
+    );
     assert.equal(v.destroyKey(r.id), false);
     v.close();
     const bytes = fileBytes(path);
-    assert.ok(!bytes.includes(before.wrapped_key), 'the wrapped data key is still in the file');
-    assert.ok(!bytes.includes(before.sealed.subarray(0, 48)), 'the ciphertext is still in the file');
+    assert.ok(!bytes.includes(before.keys), 'the wrapped data keys are still in the file');
+    assert.ok(!bytes.includes(sealed7.subarray(0, 48)), 'the ciphertext is still in the file');
     const again = new SqliteVault({ path, key, suite });
     assert.equal(again.get(r.id), undefined);
-    assert.equal(again.stats().destroyed, 1);
+    assert.deepEqual(again.stats(), { live: 8, pending: 0, destroyed: 1 });
     again.close();
   });
 
@@ -224,6 +249,8 @@ describe('SqliteVault', () => {
     v.finishBatch(batchA);
     v.dropBatch(batchB);
     assert.deepEqual(v.pendingBatches(), []);
+    stage(v, batchB, [rec(0, undefined, batchB)]);
+    v.dropBatch(batchB);
     assert.deepEqual(v.get(a[1]?.record.id as string)?.record, a[1]?.record);
     const inc = v.inclusion(a[1]?.record.id as string);
     assert.equal(inc?.index, 1);

@@ -1,30 +1,44 @@
 // The provider's off-chain store of records. Each record (with its commitment salt) is
-// encrypted under its own random data key with the suite's AEAD; each data key is wrapped
-// by the node's vault key: in the record's row for a record stored on its own, in chunks of
-// 64 keys for an imported batch (vaultKeys.ts). Destroying a record's key (expiry, Reg Art
-// 16) deletes the wrapped key (or re-seals its chunk without it) and the ciphertext with
-// SQLite's secure_delete on and truncates the WAL, so the record cannot be read back from
-// the file by anyone, vault key or not.
+// encrypted under its own random data key with the suite's AEAD; the data keys of a batch are
+// wrapped by the node's vault key in chunks of 64 (vaultKeys.ts), and each chunk row holds
+// the ciphertexts of its 64 records next to their wrapped keys: no table row per record (the
+// layout is in vaultStage.ts and docs/architecture.md, "Vault"). Destroying a record's key
+// (expiry, Reg Art 16) re-seals its key chunk without it and rewrites the chunk row without
+// its ciphertext, with SQLite's secure_delete on, and truncates the WAL, so the record cannot
+// be read back from the file by anyone, vault key or not.
 //
 // Import consistency: a batch is first staged (records "pending" plus the signed anchor
 // transaction), then finished (live) or dropped depending on what the chain did with the
 // transaction, so after a crash `pendingBatches()` says exactly what to reconcile.
 
 import type Database from 'better-sqlite3';
-import { type JsonValue, canonicalJsonBytes } from '../codec/canonicalJson.js';
+import { type JsonValue, canonicalJson } from '../codec/canonicalJson.js';
+import { recordIdAt, splitRecordId } from '../contracts/recordBatch.js';
 import type { CryptoSuite } from '../crypto/suite.js';
+import type { MerkleProof } from '../ledger/merkle.js';
 import { fromHexStrict, utf8 } from '../util/bytes.js';
 import { CredenceError, Codes } from '../util/errors.js';
-import type { SubjectId } from './identifiers.js';
-import type { MerkleProof } from '../ledger/merkle.js';
+import { sealBatchRecords } from './batchSeal.js';
 import { BatchTree } from './commitment.js';
+import type { SubjectId } from './identifiers.js';
 import { type ImportRunner, InlineImports } from './importWork.js';
-import { type SealedRow, sealBytes, sealRecordJson, stageRowOf } from './recordSeal.js';
-import { RecordValidator } from './validate.js';
-import { KEYS_PER_CHUNK, keyPlace, unwrapKey, withoutKey } from './vaultKeys.js';
-import { NOT_PENDING, type StageRow, finishBatchRow, insertRow, openVaultDb, publishedRefsIn, stageRows } from './vaultStage.js';
-import { SealPool } from './sealPool.js';
 import { type Record, parseRecord } from './record.js';
+import { sealBytes } from './recordSeal.js';
+import { SealPool } from './sealPool.js';
+import { RecordValidator } from './validate.js';
+import { KEYS_PER_CHUNK, unwrapKey, withoutKey } from './vaultKeys.js';
+import {
+  VAULT_BATCH_MAX,
+  batchChunkRows,
+  batchPlaces,
+  checkVaultFormat,
+  chunkRowOf,
+  finishBatchRow,
+  openVaultDb,
+  placeOf,
+  publishedRefsIn,
+  stageSealedRecords,
+} from './vaultStage.js';
 
 export const VAULT_KEY_BYTES = 32;
 
@@ -35,8 +49,6 @@ export interface StoredRecord {
 
 /** The seam every vault implements (SQLite by default). */
 export interface Vault {
-  /** Store a record (outside any batch) with its commitment salt. */
-  put(record: Record, salt: Uint8Array): void;
   /** The record and salt, or undefined if unknown, not yet anchored, or its key was destroyed. */
   get(id: string): StoredRecord | undefined;
   /** Ids of the readable records about a subject. */
@@ -54,8 +66,6 @@ export interface StagedItem {
   readonly expiresAt?: number;
   /** The provider's own reference for the source row, to find earlier versions. */
   readonly ref?: string;
-  /** `record` as canonical JSON, when the caller already has it (saves encoding it again). */
-  readonly recordJson?: Uint8Array;
 }
 
 export interface StagedBatch {
@@ -102,50 +112,33 @@ export interface BatchVault extends Vault {
   getStatement(disputeId: string): string | undefined;
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS batches (
-  id TEXT PRIMARY KEY, state TEXT NOT NULL, tx_id TEXT NOT NULL, tx BLOB NOT NULL,
-  tx_expires_at INTEGER NOT NULL, root BLOB NOT NULL, created_at INTEGER NOT NULL, commitments BLOB);
-CREATE TABLE IF NOT EXISTS records (
-  id TEXT PRIMARY KEY, subject TEXT NOT NULL, schema TEXT NOT NULL, ref TEXT, version INTEGER NOT NULL,
-  batch TEXT, idx INTEGER, commitment BLOB, state TEXT NOT NULL, expires_at INTEGER,
-  wrapped_key BLOB, sealed BLOB);
-CREATE INDEX IF NOT EXISTS records_subject ON records(subject);
-CREATE UNIQUE INDEX IF NOT EXISTS records_ref_version ON records(schema, ref, version);
-DROP INDEX IF EXISTS records_batch;
-CREATE TABLE IF NOT EXISTS statements (
-  dispute_id TEXT PRIMARY KEY, record_id TEXT NOT NULL, wrapped_key BLOB NOT NULL, sealed BLOB NOT NULL);
-CREATE INDEX IF NOT EXISTS statements_record ON statements(record_id);
-CREATE TABLE IF NOT EXISTS batch_keys (batch TEXT NOT NULL, chunk INTEGER NOT NULL, wrapped BLOB NOT NULL, PRIMARY KEY (batch, chunk)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS records_expiry ON records(expires_at) WHERE state = 'live' AND expires_at IS NOT NULL;
-`;
-
 const KEY_CHECK = utf8('credence vault key check');
-/**
- * The records of a batch, found by the primary key: a batch's record ids are its id followed by
- * the index in 8 hex digits (recordIdAt), so they are one key range and need no index of
- * their own (one index less to write per record). Parameters: batchRange(id).
- */
-const IN_BATCH = "id BETWEEN ? || '00000000' AND ? || 'ffffffff' AND batch = ?";
-const batchRange = (id: string): [string, string, string] => [id, id, id];
-const LIVE = `r.state = 'live' AND ${NOT_PENDING}`;
-type Sealed = SealedRow;
 
-interface RecordRow {
-  id: string;
-  batch: string | null;
-  idx: number | null;
-  wrapped_key: Buffer | null;
-  /** The record's key chunk, when its batch's keys are wrapped in chunks (vaultKeys.ts). */
-  chunk: Buffer | null;
-  sealed: Buffer | null;
+/** A record's chunk row and batch, when its batch is anchored (or pending, with `pending` set). */
+interface ChunkRow {
+  no: number;
   state: string;
+  count: number;
+  keys: Buffer;
+  ends: Buffer;
+  sealed: Buffer;
 }
 
-/** A record row with its key chunk (if any). */
-const RECORD_WITH_KEY = `SELECT r.id, r.batch, r.idx, r.wrapped_key, r.sealed, r.state, k.wrapped AS chunk FROM records r
-  LEFT JOIN batch_keys k ON r.wrapped_key IS NULL AND k.batch = r.batch AND k.chunk = r.idx / ${KEYS_PER_CHUNK}`;
+/** The sealed bytes of slot `slot` of a chunk (empty if destroyed). */
+function slotBytes(row: ChunkRow, slot: number): Buffer {
+  const ends = new Uint32Array(row.ends.buffer.slice(row.ends.byteOffset, row.ends.byteOffset + row.ends.byteLength));
+  if (slot >= ends.length) return Buffer.alloc(0);
+  return row.sealed.subarray(slot === 0 ? 0 : ends[slot - 1], ends[slot]);
+}
+
+/** The chunk's ends and ciphertexts with slot `slot`'s bytes removed. */
+function withoutSlot(row: ChunkRow, slot: number): { ends: Uint8Array; sealed: Buffer } {
+  const ends = new Uint32Array(row.ends.buffer.slice(row.ends.byteOffset, row.ends.byteOffset + row.ends.byteLength));
+  const from = slot === 0 ? 0 : (ends[slot - 1] as number);
+  const to = ends[slot] as number;
+  for (let i = slot; i < ends.length; i++) ends[i] = (ends[i] as number) - (to - from);
+  return { ends: new Uint8Array(ends.buffer), sealed: Buffer.concat([row.sealed.subarray(0, from), row.sealed.subarray(to)]) };
+}
 
 export interface SqliteVaultOptions {
   readonly path: string;
@@ -173,8 +166,13 @@ export class SqliteVault implements BatchVault {
     this.suite = opts.suite;
     this.key = opts.key;
     this.db = openVaultDb(opts.path);
-    this.db.exec(SCHEMA);
-    this.checkKey();
+    try {
+      checkVaultFormat(this.db);
+      this.checkKey();
+    } catch (e) {
+      this.db.close();
+      throw e;
+    }
     this.pool = (opts.sealThreads ?? 0) > 0 ? new SealPool(opts.suite, opts.key, opts.path, opts.sealThreads as number) : undefined;
     this.imports = this.pool ?? new InlineImports({ suite: this.suite, key: this.key, db: this.db, validator: new RecordValidator() });
   }
@@ -192,13 +190,6 @@ export class SqliteVault implements BatchVault {
     }
   }
 
-  private openBytes(wrapped: Buffer, sealed: Buffer, aad: Uint8Array): Uint8Array {
-    const dataKey = this.suite.decrypt(this.key, new Uint8Array(wrapped), aad);
-    const plain = this.suite.decrypt(dataKey, new Uint8Array(sealed), aad);
-    dataKey.fill(0);
-    return plain;
-  }
-
   private stmt(sql: string): Database.Statement {
     let st = this.stmts.get(sql);
     if (st === undefined) {
@@ -208,41 +199,33 @@ export class SqliteVault implements BatchVault {
     return st;
   }
 
-  /** The sealed row of each item (the cryptography, before any SQLite lock is taken). */
-  private sealItems(items: readonly StagedItem[]): Sealed[] {
-    return items.map((item) =>
-      sealRecordJson(this.suite, this.key, item.record.id, item.recordJson ?? canonicalJsonBytes(item.record as unknown as JsonValue), item.salt),
-    );
-  }
-
   publishedRefs(schema: string, refs: readonly string[]): Set<string> {
     return publishedRefsIn(this.db, schema, refs);
   }
 
-  private rowOf(item: StagedItem, row: Sealed): StageRow {
-    const r = item.record;
-    return stageRowOf(r.id, { subject: r.subject, schema: r.schema, ref: item.ref ?? null, version: r.version, expiresAt: item.expiresAt ?? null }, row);
+  /** The chunk row holding record `id` and its batch's state, or undefined if there is none. */
+  private chunkOf(id: string): { batch: string; index: number; row: ChunkRow } | undefined {
+    const place = splitRecordId(id);
+    if (place === undefined) return undefined;
+    const row = this.stmt(
+      `SELECT b.no, b.state, b.count, c.keys, c.ends, c.sealed FROM batches b JOIN chunks c ON c.id = b.no * ${VAULT_BATCH_MAX / KEYS_PER_CHUNK} + ?
+       WHERE b.id = ?`,
+    ).get(Math.floor(place.index / KEYS_PER_CHUNK), place.batch) as ChunkRow | undefined;
+    if (row === undefined || place.index >= row.count) return undefined;
+    return { ...place, row };
   }
 
-  put(record: Record, salt: Uint8Array): void {
-    const item = { record, salt, commitment: new Uint8Array(0) };
-    insertRow(this.db, this.rowOf(item, this.sealItems([item])[0] as Sealed), null);
-  }
-
-  /** The record's data key, or undefined if it was destroyed. */
-  private dataKey(row: RecordRow): Uint8Array | undefined {
-    const aad = utf8(row.id);
-    if (row.wrapped_key !== null) return this.suite.decrypt(this.key, new Uint8Array(row.wrapped_key), aad);
-    if (row.chunk === null || row.batch === null || row.idx === null) return undefined;
-    return unwrapKey(this.suite, this.key, row.batch, row.idx, new Uint8Array(row.chunk));
+  private isDestroyed(no: number, index: number): boolean {
+    return this.stmt('SELECT 1 FROM destroyed WHERE place = ?').get(placeOf(no, index)) !== undefined;
   }
 
   get(id: string): StoredRecord | undefined {
-    const row = this.stmt(`${RECORD_WITH_KEY} WHERE r.id = ? AND ${LIVE}`).get(id) as RecordRow | undefined;
-    if (row === undefined || row.state !== 'live' || row.sealed === null) return undefined;
-    const dataKey = this.dataKey(row);
+    const c = this.chunkOf(id);
+    if (c === undefined || c.row.state !== 'anchored') return undefined;
+    const sealed = slotBytes(c.row, c.index % KEYS_PER_CHUNK);
+    const dataKey = sealed.byteLength === 0 ? undefined : unwrapKey(this.suite, this.key, c.batch, c.index, new Uint8Array(c.row.keys));
     if (dataKey === undefined) return undefined;
-    const plain = this.suite.decrypt(dataKey, new Uint8Array(row.sealed), utf8(row.id));
+    const plain = this.suite.decrypt(dataKey, new Uint8Array(sealed), utf8(id));
     dataKey.fill(0);
     const parsed = JSON.parse(Buffer.from(plain).toString('utf8')) as { record: unknown; salt: string };
     const salt = fromHexStrict(parsed.salt);
@@ -251,23 +234,30 @@ export class SqliteVault implements BatchVault {
   }
 
   listBySubject(subject: SubjectId): string[] {
-    return (this.stmt(`SELECT r.id FROM records r WHERE r.subject = ? AND ${LIVE} ORDER BY r.rowid`).all(subject) as { id: string }[]).map((r) => r.id);
+    const runs = this.stmt(
+      `SELECT b.id, s.place, s.count FROM subjects s JOIN batches b ON b.no = s.place >> 16 WHERE s.subject = ? AND b.state = 'anchored' ORDER BY s.place`,
+    ).all(subject) as { id: string; place: number; count: number }[];
+    return runs.flatMap((r) => {
+      const gone = new Set(this.stmt('SELECT place FROM destroyed WHERE place BETWEEN ? AND ?').pluck().all(r.place, r.place + r.count - 1) as number[]);
+      const first = r.place % VAULT_BATCH_MAX;
+      return Array.from({ length: r.count }, (_, i) => (gone.has(r.place + i) ? [] : [recordIdAt(r.id, first + i)])).flat();
+    });
   }
 
   destroyKey(id: string): boolean {
     return this.destroyKeys([id]) > 0;
   }
 
-  /** Destroy one record's key: its statements, its wrapped key (or its slot of its batch's key chunk) and its ciphertext. */
+  /** Destroy one record's key: its statements, its slot of its batch's key chunk and its ciphertext (the chunk row rewritten). */
   private destroyOne(id: string): number {
     this.stmt('DELETE FROM statements WHERE record_id = ?').run(id);
-    const row = this.stmt(`${RECORD_WITH_KEY} WHERE r.id = ? AND r.state = 'live'`).get(id) as RecordRow | undefined;
-    if (row === undefined) return 0;
-    if (row.chunk !== null && row.batch !== null && row.idx !== null) {
-      const chunk = withoutKey(this.suite, this.key, row.batch, row.idx, new Uint8Array(row.chunk));
-      this.stmt('UPDATE batch_keys SET wrapped = ? WHERE batch = ? AND chunk = ?').run(chunk, row.batch, keyPlace(row.idx).chunk);
-    }
-    return this.stmt("UPDATE records SET wrapped_key = NULL, sealed = NULL, state = 'destroyed' WHERE id = ? AND state = 'live'").run(id).changes;
+    const c = this.chunkOf(id);
+    if (c === undefined || this.isDestroyed(c.row.no, c.index)) return 0;
+    const keys = withoutKey(this.suite, this.key, c.batch, c.index, new Uint8Array(c.row.keys));
+    const { ends, sealed } = withoutSlot(c.row, c.index % KEYS_PER_CHUNK);
+    this.stmt('UPDATE chunks SET keys = ?, ends = ?, sealed = ? WHERE id = ?').run(keys, ends, sealed, chunkRowOf(c.row.no, c.index));
+    this.stmt('INSERT INTO destroyed (place) VALUES (?)').run(placeOf(c.row.no, c.index));
+    return 1;
   }
 
   /** Destroy many keys in one transaction and one WAL truncation (old page images of the rows may sit in the WAL until a checkpoint). */
@@ -277,15 +267,24 @@ export class SqliteVault implements BatchVault {
     return n;
   }
 
+  /** Seal and stage a batch of records given with their salts (the import path seals in importWork.ts instead). */
   stageBatch(batch: StagedBatch): void {
-    const sealed = this.sealItems(batch.items);
-    const b = batch;
-    const header = { id: b.id, txId: b.txId, tx: b.tx, txExpiresAt: b.txExpiresAt, root: b.root, commitments: Buffer.concat(b.items.map((i) => i.commitment)) };
-    stageRows(
-      this.db,
-      header,
-      b.items.map((item, i) => this.rowOf(item, sealed[i] as Sealed)),
-    );
+    const items = batch.items;
+    const schema = items[0]?.record.schema ?? '';
+    if (items.some((item, i) => item.record.schema !== schema || item.record.id !== recordIdAt(batch.id, i)))
+      throw new CredenceError(Codes.MALFORMED, `the records of batch ${batch.id.slice(0, 64)} must have its schema and its record ids in order`);
+    const salts = Buffer.concat(items.map((i) => i.salt));
+    const sealed = sealBatchRecords(this.suite, this.key, batch.id, items.length, (i) => {
+      const r = (items[i] as StagedItem).record;
+      return { id: r.id, json: canonicalJson(r as unknown as JsonValue) };
+    }, salts);
+    const header = { ...batch, schema, commitments: Buffer.concat(items.map((i) => i.commitment)) };
+    stageSealedRecords(this.db, header, sealed, {
+      subject: (i) => (items[i] as StagedItem).record.subject,
+      ref: (i) => (items[i] as StagedItem).ref,
+      version: (i) => (items[i] as StagedItem).record.version,
+      expiresAt: (i) => (items[i] as StagedItem).expiresAt ?? null,
+    });
   }
 
   finishBatch(id: string): void {
@@ -296,39 +295,40 @@ export class SqliteVault implements BatchVault {
     this.db
       .transaction(() => {
         // Only a pending batch is dropped: an anchored one's records are live.
-        if ((this.stmt('SELECT state FROM batches WHERE id = ?').get(id) as { state: string } | undefined)?.state !== 'pending') return;
-        this.stmt(`DELETE FROM records WHERE ${IN_BATCH}`).run(...batchRange(id));
-        this.stmt('DELETE FROM batch_keys WHERE batch = ?').run(id);
-        this.stmt('DELETE FROM batches WHERE id = ?').run(id);
+        const b = this.stmt('SELECT no, state, schema, refs FROM batches WHERE id = ?').get(id) as
+          | { no: number; state: string; schema: string; refs: string | null }
+          | undefined;
+        if (b?.state !== 'pending') return;
+        const refs = JSON.parse(b.refs ?? '[]') as [number, string, number][];
+        for (const [, ref, version] of refs) this.stmt('DELETE FROM refs WHERE schema = ? AND ref = ? AND version = ?').run(b.schema, ref, version);
+        for (const table of ['subjects', 'expiry', 'destroyed']) this.stmt(`DELETE FROM ${table} WHERE place BETWEEN ? AND ?`).run(...batchPlaces(b.no));
+        this.stmt('DELETE FROM chunks WHERE id BETWEEN ? AND ?').run(...batchChunkRows(b.no));
+        this.stmt('DELETE FROM batches WHERE no = ?').run(b.no);
       })
       .immediate();
   }
 
   pendingBatches(): PendingBatch[] {
     const rows = this.db
-      .prepare(
-        `SELECT b.id, b.tx_id, b.tx, b.tx_expires_at, (SELECT count(*) FROM records WHERE ${IN_BATCH.replaceAll('?', 'b.id')}) AS n
-         FROM batches b WHERE b.state = 'pending' ORDER BY b.created_at`,
-      )
-      .all() as { id: string; tx_id: string; tx: Buffer; tx_expires_at: number; n: number }[];
-    return rows.map((r) => ({ id: r.id, txId: r.tx_id, tx: new Uint8Array(r.tx), txExpiresAt: r.tx_expires_at, records: r.n }));
+      .prepare("SELECT id, tx_id, tx, tx_expires_at, count FROM batches WHERE state = 'pending' ORDER BY created_at, no")
+      .all() as { id: string; tx_id: string; tx: Buffer; tx_expires_at: number; count: number }[];
+    return rows.map((r) => ({ id: r.id, txId: r.tx_id, tx: new Uint8Array(r.tx), txExpiresAt: r.tx_expires_at, records: r.count }));
   }
 
   inclusion(id: string): Inclusion | undefined {
-    const row = this.stmt(`SELECT r.batch, r.idx FROM records r WHERE r.id = ? AND ${LIVE} AND r.batch IS NOT NULL`).get(id) as
-      | { batch: string; idx: number }
-      | undefined;
-    if (row === undefined) return undefined;
-    const tree = this.tree(row.batch);
-    return { batch: row.batch, index: row.idx, root: tree.root, proof: tree.proof(row.idx) };
+    const place = splitRecordId(id);
+    if (place === undefined) return undefined;
+    const b = this.stmt("SELECT no, count FROM batches WHERE id = ? AND state = 'anchored'").get(place.batch) as { no: number; count: number } | undefined;
+    if (b === undefined || place.index >= b.count || this.isDestroyed(b.no, place.index)) return undefined;
+    const tree = this.tree(place.batch);
+    return { batch: place.batch, index: place.index, root: tree.root, proof: tree.proof(place.index) };
   }
 
   /** The batch's Merkle tree, from a small cache (most recently used kept). */
   private tree(batch: string): BatchTree {
     let tree = this.trees.get(batch);
     if (tree === undefined) {
-      const b = this.stmt('SELECT commitments FROM batches WHERE id = ?').get(batch) as { commitments: Buffer | null };
-      if (b.commitments === null) throw new CredenceError(Codes.CORRUPT, `vault batch ${batch} has no commitments`);
+      const b = this.stmt('SELECT commitments FROM batches WHERE id = ?').get(batch) as { commitments: Buffer };
       const c = new Uint8Array(b.commitments);
       tree = new BatchTree(
         this.suite,
@@ -342,30 +342,26 @@ export class SqliteVault implements BatchVault {
 
   latestByRef(schema: string, ref: string): { id: string; version: number; readable: boolean } | undefined {
     const row = this.stmt(
-      `SELECT r.id, r.version, r.state FROM records r WHERE r.schema = ? AND r.ref = ? AND ${NOT_PENDING} ORDER BY r.version DESC LIMIT 1`,
-    ).get(schema, ref) as { id: string; version: number; state: string } | undefined;
-    return row === undefined ? undefined : { id: row.id, version: row.version, readable: row.state === 'live' };
+      `SELECT b.id, r.place, r.version, EXISTS (SELECT 1 FROM destroyed d WHERE d.place = r.place) AS gone
+       FROM refs r JOIN batches b ON b.no = r.place >> 16 WHERE r.schema = ? AND r.ref = ? AND b.state = 'anchored' ORDER BY r.version DESC LIMIT 1`,
+    ).get(schema, ref) as { id: string; place: number; version: number; gone: number } | undefined;
+    return row === undefined ? undefined : { id: recordIdAt(row.id, row.place % VAULT_BATCH_MAX), version: row.version, readable: row.gone === 0 };
   }
 
   dueForExpiry(now: number, limit: number): string[] {
-    return (
-      this.db
-        .prepare(
-          `SELECT r.id FROM records r WHERE r.state = 'live' AND r.expires_at IS NOT NULL AND r.expires_at <= ? AND ${NOT_PENDING} ORDER BY r.expires_at LIMIT ?`,
-        )
-        .all(now, limit) as {
-        id: string;
-      }[]
-    ).map((r) => r.id);
+    const rows = this.stmt(
+      `SELECT b.id, e.place FROM expiry e JOIN batches b ON b.no = e.place >> 16
+       WHERE e.expires_at <= ? AND b.state = 'anchored' AND NOT EXISTS (SELECT 1 FROM destroyed d WHERE d.place = e.place)
+       ORDER BY e.expires_at, e.place LIMIT ?`,
+    ).all(now, limit) as { id: string; place: number }[];
+    return rows.map((r) => recordIdAt(r.id, r.place % VAULT_BATCH_MAX));
   }
 
   stats(): { live: number; pending: number; destroyed: number } {
-    const rows = this.db.prepare(`SELECT CASE WHEN ${NOT_PENDING} THEN r.state ELSE 'pending' END AS state, count(*) AS n FROM records r GROUP BY 1`).all() as {
-      state: string;
-      n: number;
-    }[];
-    const of = (s: string) => rows.find((r) => r.state === s)?.n ?? 0;
-    return { live: of('live'), pending: of('pending'), destroyed: of('destroyed') };
+    const count = (sql: string) => (this.db.prepare(sql).pluck().get() as number | null) ?? 0;
+    const destroyed = count('SELECT count(*) FROM destroyed');
+    const anchored = count("SELECT sum(count) FROM batches WHERE state = 'anchored'");
+    return { live: anchored - destroyed, pending: count("SELECT sum(count) FROM batches WHERE state = 'pending'"), destroyed };
   }
 
   putStatement(disputeId: string, recordId: string, text: string): void {
@@ -379,7 +375,12 @@ export class SqliteVault implements BatchVault {
     const row = this.db.prepare('SELECT wrapped_key, sealed FROM statements WHERE dispute_id = ?').get(disputeId) as
       | { wrapped_key: Buffer; sealed: Buffer }
       | undefined;
-    return row === undefined ? undefined : Buffer.from(this.openBytes(row.wrapped_key, row.sealed, utf8(`statement:${disputeId}`))).toString('utf8');
+    if (row === undefined) return undefined;
+    const aad = utf8(`statement:${disputeId}`);
+    const dataKey = this.suite.decrypt(this.key, new Uint8Array(row.wrapped_key), aad);
+    const plain = this.suite.decrypt(dataKey, new Uint8Array(row.sealed), aad);
+    dataKey.fill(0);
+    return Buffer.from(plain).toString('utf8');
   }
 
   close(): void {
