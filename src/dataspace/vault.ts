@@ -238,7 +238,11 @@ export class SqliteVault implements BatchVault {
       `SELECT b.id, s.place, s.count FROM subjects s JOIN batches b ON b.no = s.place >> 16 WHERE s.subject = ? AND b.state = 'anchored' ORDER BY s.place`,
     ).all(subject) as { id: string; place: number; count: number }[];
     return runs.flatMap((r) => {
-      const gone = new Set(this.stmt('SELECT place FROM destroyed WHERE place BETWEEN ? AND ?').pluck().all(r.place, r.place + r.count - 1) as number[]);
+      const gone = new Set(
+        this.stmt('SELECT place FROM destroyed WHERE place BETWEEN ? AND ?')
+          .pluck()
+          .all(r.place, r.place + r.count - 1) as number[],
+      );
       const first = r.place % VAULT_BATCH_MAX;
       return Array.from({ length: r.count }, (_, i) => (gone.has(r.place + i) ? [] : [recordIdAt(r.id, first + i)])).flat();
     });
@@ -274,10 +278,17 @@ export class SqliteVault implements BatchVault {
     if (items.some((item, i) => item.record.schema !== schema || item.record.id !== recordIdAt(batch.id, i)))
       throw new CredenceError(Codes.MALFORMED, `the records of batch ${batch.id.slice(0, 64)} must have its schema and its record ids in order`);
     const salts = Buffer.concat(items.map((i) => i.salt));
-    const sealed = sealBatchRecords(this.suite, this.key, batch.id, items.length, (i) => {
-      const r = (items[i] as StagedItem).record;
-      return { id: r.id, json: canonicalJson(r as unknown as JsonValue) };
-    }, salts);
+    const sealed = sealBatchRecords(
+      this.suite,
+      this.key,
+      batch.id,
+      items.length,
+      (i) => {
+        const r = (items[i] as StagedItem).record;
+        return { id: r.id, json: canonicalJson(r as unknown as JsonValue) };
+      },
+      salts,
+    );
     const header = { ...batch, schema, commitments: Buffer.concat(items.map((i) => i.commitment)) };
     stageSealedRecords(this.db, header, sealed, {
       subject: (i) => (items[i] as StagedItem).record.subject,
@@ -309,9 +320,13 @@ export class SqliteVault implements BatchVault {
   }
 
   pendingBatches(): PendingBatch[] {
-    const rows = this.db
-      .prepare("SELECT id, tx_id, tx, tx_expires_at, count FROM batches WHERE state = 'pending' ORDER BY created_at, no")
-      .all() as { id: string; tx_id: string; tx: Buffer; tx_expires_at: number; count: number }[];
+    const rows = this.db.prepare("SELECT id, tx_id, tx, tx_expires_at, count FROM batches WHERE state = 'pending' ORDER BY created_at, no").all() as {
+      id: string;
+      tx_id: string;
+      tx: Buffer;
+      tx_expires_at: number;
+      count: number;
+    }[];
     return rows.map((r) => ({ id: r.id, txId: r.tx_id, tx: new Uint8Array(r.tx), txExpiresAt: r.tx_expires_at, records: r.count }));
   }
 
