@@ -23,6 +23,8 @@ import { ProviderClient } from '../src/sdk/provider.js';
 
 export interface AnchorBenchOptions {
   readonly records: number;
+  /** Records imported first, untimed, so that the timed part runs on compiled code (see docs/benchmarks.md, session 7). */
+  readonly warmup: number;
   readonly concurrency: number;
   readonly port: number;
   readonly keep?: boolean;
@@ -140,8 +142,10 @@ export async function runAnchorBench(o: AnchorBenchOptions): Promise<Record<stri
   const n = layout.nodes[0];
   if (n === undefined) throw new Error('no node');
   const suite = getSuite('default');
-  const all = rows(o.records);
-  say(`generated ${all.length} tax-payment rows`);
+  const generated = rows(o.warmup + o.records);
+  const warm = generated.slice(0, o.warmup);
+  const all = generated.slice(o.warmup);
+  say(`generated ${generated.length} tax-payment rows (${warm.length} to warm up)`);
   const cores = availableParallelism();
   const refPerSec = referenceRate(all[0] as Row);
   say(`reference: ${Math.round(refPerSec)} records/s of seal + wrap + commit crypto on one thread`);
@@ -152,6 +156,10 @@ export async function runAnchorBench(o: AnchorBenchOptions): Promise<Record<stri
     await registerSchemas(client, [], ['tax-payment']);
     const provider = new ProviderClient(client);
     const calls = jsonlCalls(all);
+    const warmStart = performance.now();
+    const warmed = await importAll(provider, jsonlCalls(warm), o.concurrency, (done) => process.stderr.write(`\rwarm-up ${done}/${warm.length}`));
+    const warmSeconds = (performance.now() - warmStart) / 1000;
+    if (warm.length > 0) process.stderr.write('\n');
     const load0 = loadavg()[0] ?? 0;
     const pid = node.child.pid;
     const cpu0 = { process: cpuSeconds(pid), main: cpuSeconds(pid, pid), threads: threadCpu(pid), client: process.cpuUsage() };
@@ -174,8 +182,11 @@ export async function runAnchorBench(o: AnchorBenchOptions): Promise<Record<stri
       node: process.version,
       loadavg1: Math.round(load0 * 100) / 100,
       records: anchored,
-      vaultLive: stats.live,
+      vaultLive: stats.live - warmed,
       concurrency: o.concurrency,
+      // The untimed warm-up import on the same node, before the timed one: the first records of a fresh node pay V8's compilation of the import path.
+      warmupRecords: warmed,
+      warmupRecordsPerSec: warmed === 0 ? null : Math.round(warmed / warmSeconds),
       seconds: Math.round(seconds * 100) / 100,
       recordsPerSec,
       // CPU the node spent per record (all its threads, and its main thread alone), from /proc: steadier than wall time on a shared machine.

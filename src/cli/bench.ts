@@ -137,18 +137,20 @@ function registerAnchorBench(bench: Command): void {
   bench
     .command('anchor')
     .description('import, encrypt and anchor records on one provider node, against the raw per-record crypto rate')
-    .option('--records <n>', 'records to import', '100000')
+    .option('--records <n>', 'records to import (timed)', '100000')
+    .option('--warmup <n>', 'records imported first, untimed, so the timed import runs on compiled code (0: none)', '50000')
     .option('--concurrency <n>', 'import calls (of 5,000 rows) in flight', '4')
     .option('--port <port>', 'API port for the node under test', '7351')
     .option('--keep', 'keep the temporary network directory')
     .action(
-      jsonAction(async (o: { records: string; concurrency: string; port: string; keep?: boolean }) => {
+      jsonAction(async (o: { records: string; warmup: string; concurrency: string; port: string; keep?: boolean }) => {
         const records = Number(o.records);
+        const warmup = intOption(o.warmup, '--warmup', 0, 1_000_000);
         const concurrency = Number(o.concurrency);
         if (!Number.isInteger(records) || records < 1 || records > 2_000_000)
           throw new CredenceError('USAGE', '--records must be an integer from 1 to 2000000');
         if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) throw new CredenceError('USAGE', '--concurrency must be from 1 to 32');
-        return runAnchorBench({ records, concurrency, port: Number(o.port), ...(o.keep ? { keep: true } : {}) });
+        return runAnchorBench({ records, warmup, concurrency, port: Number(o.port), ...(o.keep ? { keep: true } : {}) });
       }),
     );
 }
