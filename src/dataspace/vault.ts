@@ -306,13 +306,12 @@ export class SqliteVault implements BatchVault {
     this.db
       .transaction(() => {
         // Only a pending batch is dropped: an anchored one's records are live.
-        const b = this.stmt('SELECT no, state, schema, refs FROM batches WHERE id = ?').get(id) as
-          | { no: number; state: string; schema: string; refs: string | null }
-          | undefined;
+        const b = this.stmt('SELECT no, state FROM batches WHERE id = ?').get(id) as { no: number; state: string } | undefined;
         if (b?.state !== 'pending') return;
-        const refs = JSON.parse(b.refs ?? '[]') as [number, string, number][];
-        for (const [, ref, version] of refs) this.stmt('DELETE FROM refs WHERE schema = ? AND ref = ? AND version = ?').run(b.schema, ref, version);
-        for (const table of ['subjects', 'expiry', 'destroyed']) this.stmt(`DELETE FROM ${table} WHERE place BETWEEN ? AND ?`).run(...batchPlaces(b.no));
+        // `refs` is keyed by ref, so this scans it: dropping a batch (the chain refused it) is rare.
+        for (const table of ['refs', 'subjects', 'expiry', 'destroyed'])
+          this.stmt(`DELETE FROM ${table} WHERE place BETWEEN ? AND ?`).run(...batchPlaces(b.no));
+        for (const table of ['pending', 'commitments']) this.stmt(`DELETE FROM ${table} WHERE no = ?`).run(b.no);
         this.stmt('DELETE FROM chunks WHERE id BETWEEN ? AND ?').run(...batchChunkRows(b.no));
         this.stmt('DELETE FROM batches WHERE no = ?').run(b.no);
       })
@@ -320,7 +319,11 @@ export class SqliteVault implements BatchVault {
   }
 
   pendingBatches(): PendingBatch[] {
-    const rows = this.db.prepare("SELECT id, tx_id, tx, tx_expires_at, count FROM batches WHERE state = 'pending' ORDER BY created_at, no").all() as {
+    const rows = this.db
+      .prepare(
+        "SELECT b.id, p.tx_id, p.tx, p.tx_expires_at, b.count FROM batches b JOIN pending p ON p.no = b.no WHERE b.state = 'pending' ORDER BY b.created_at, b.no",
+      )
+      .all() as {
       id: string;
       tx_id: string;
       tx: Buffer;
@@ -343,8 +346,8 @@ export class SqliteVault implements BatchVault {
   private tree(batch: string): BatchTree {
     let tree = this.trees.get(batch);
     if (tree === undefined) {
-      const b = this.stmt('SELECT commitments FROM batches WHERE id = ?').get(batch) as { commitments: Buffer };
-      const c = new Uint8Array(b.commitments);
+      const hashes = this.stmt('SELECT c.hashes FROM batches b JOIN commitments c ON c.no = b.no WHERE b.id = ?').pluck().get(batch) as Buffer;
+      const c = new Uint8Array(hashes);
       tree = new BatchTree(
         this.suite,
         Array.from({ length: c.byteLength / 32 }, (_, i) => c.subarray(32 * i, 32 * i + 32)),

@@ -26,8 +26,9 @@ export const VAULT_SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS batches (
   no INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, state TEXT NOT NULL, schema TEXT NOT NULL, count INTEGER NOT NULL,
-  tx_id TEXT NOT NULL, tx BLOB NOT NULL, tx_expires_at INTEGER NOT NULL, root BLOB NOT NULL, created_at INTEGER NOT NULL,
-  commitments BLOB NOT NULL, refs TEXT);
+  root BLOB NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS pending (no INTEGER PRIMARY KEY, tx_id TEXT NOT NULL, tx BLOB NOT NULL, tx_expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS commitments (no INTEGER PRIMARY KEY, hashes BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS chunks (id INTEGER PRIMARY KEY, keys BLOB NOT NULL, ends BLOB NOT NULL, sealed BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS subjects (place INTEGER PRIMARY KEY, subject TEXT NOT NULL, count INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS subjects_subject ON subjects(subject);
@@ -78,6 +79,9 @@ export interface RecordColumns {
  */
 const VAULT_PAGE_BYTES = 16384;
 
+/** Page cache of each vault connection: the refs key and the subject index stay in memory while a batch inserts into them. */
+const VAULT_CACHE_KIB = 32 * 1024;
+
 /** A connection with the vault's settings: WAL, fsync on commit, secure delete, waits for a busy writer. */
 export function openVaultDb(path: string): Database.Database {
   const db = new Database(path);
@@ -86,6 +90,7 @@ export function openVaultDb(path: string): Database.Database {
   db.pragma('synchronous = FULL');
   db.pragma('secure_delete = ON');
   db.pragma('busy_timeout = 5000');
+  db.pragma(`cache_size = -${VAULT_CACHE_KIB}`);
   return db;
 }
 
@@ -105,6 +110,8 @@ export function checkVaultFormat(db: Database.Database): void {
 
 interface Statements {
   batch: Database.Statement;
+  pending: Database.Statement;
+  commitments: Database.Statement;
   chunk: Database.Statement;
   subject: Database.Statement;
   ref: Database.Statement;
@@ -117,10 +124,9 @@ function prepared(db: Database.Database): Statements {
   let s = statements.get(db);
   if (s === undefined) {
     s = {
-      batch: db.prepare(
-        `INSERT INTO batches (state, id, schema, count, tx_id, tx, tx_expires_at, root, created_at, commitments, refs)
-         VALUES ('pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
+      batch: db.prepare("INSERT INTO batches (state, id, schema, count, root, created_at) VALUES ('pending', ?, ?, ?, ?, ?)"),
+      pending: db.prepare('INSERT INTO pending (no, tx_id, tx, tx_expires_at) VALUES (?, ?, ?, ?)'),
+      commitments: db.prepare('INSERT INTO commitments (no, hashes) VALUES (?, ?)'),
       chunk: db.prepare('INSERT INTO chunks (id, keys, ends, sealed) VALUES (?, ?, ?, ?)'),
       subject: db.prepare('INSERT INTO subjects (place, subject, count) VALUES (?, ?, ?)'),
       ref: db.prepare('INSERT INTO refs (schema, ref, version, place) VALUES (?, ?, ?, ?)'),
@@ -137,16 +143,6 @@ function recordExists(e: unknown): unknown {
   if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE')
     return new CredenceError(Codes.RECORD_EXISTS, 'a batch with this id, or a record with this ref and version, is already in the vault');
   return e;
-}
-
-/** The refs of a batch as JSON [[index, ref, version]...], kept while it is pending so that dropping it can delete them. */
-function refsJson(n: number, c: RecordColumns): string | null {
-  const refs: [number, string, number][] = [];
-  for (let i = 0; i < n; i++) {
-    const ref = c.ref(i);
-    if (ref !== undefined) refs.push([i, ref, c.version(i)]);
-  }
-  return refs.length === 0 ? null : JSON.stringify(refs);
 }
 
 /** One chunk row per KEYS_PER_CHUNK records: their wrapped keys, their ends (u32 LE, from the chunk's start) and their ciphertexts. */
@@ -181,11 +177,10 @@ export function stageSealedRecords(db: Database.Database, h: StageHeader, sealed
   const s = prepared(db);
   const n = sealed.ends.length;
   if (n === 0 || n > VAULT_BATCH_MAX) throw new CredenceError(Codes.MALFORMED, `a vault batch holds 1 to ${VAULT_BATCH_MAX} records`);
-  const refs = refsJson(n, c);
   db.transaction(() => {
     let no: number;
     try {
-      no = Number(s.batch.run(h.id, h.schema, n, h.txId, h.tx, h.txExpiresAt, h.root, Date.now(), h.commitments, refs).lastInsertRowid);
+      no = Number(s.batch.run(h.id, h.schema, n, h.root, Date.now()).lastInsertRowid);
       for (let i = 0; i < n; i++) {
         const ref = c.ref(i);
         if (ref !== undefined) s.ref.run(h.schema, ref, c.version(i), placeOf(no, i));
@@ -193,6 +188,8 @@ export function stageSealedRecords(db: Database.Database, h: StageHeader, sealed
     } catch (e) {
       throw recordExists(e);
     }
+    s.pending.run(no, h.txId, h.tx, h.txExpiresAt);
+    s.commitments.run(no, h.commitments);
     insertChunks(s, no, sealed);
     insertSubjectRuns(s, no, n, c);
     for (let i = 0; i < n; i++) {
@@ -226,7 +223,8 @@ export function finishBatchRow(db: Database.Database, id: string): void {
   db.pragma('synchronous = NORMAL');
   try {
     db.transaction(() => {
-      db.prepare("UPDATE batches SET state = 'anchored', tx = x'', refs = NULL WHERE id = ?").run(id);
+      const no = db.prepare("UPDATE batches SET state = 'anchored' WHERE id = ? RETURNING no").pluck().get(id) as number | undefined;
+      if (no !== undefined) db.prepare('DELETE FROM pending WHERE no = ?').run(no);
     }).immediate();
   } finally {
     db.pragma('synchronous = FULL');
