@@ -1,23 +1,24 @@
-// A state bucket's entries as one byte string, the layout `state_bucket.entries` stores:
-// [u16be keyLen | key bytes | 32-byte leaf]*, strictly sorted by key bytes. The state tree keeps
+// A state bucket's entries as one byte string, the layout `state_bucket.entries` stores and the
+// bucket hash covers (stateProof.ts): [u16be keyLen | key bytes | 32-byte value hash]*, strictly
+// sorted by key bytes. The state tree keeps
 // buckets in this form in memory too, so a dirty bucket is merged, hashed and written from one
 // contiguous buffer: an object per key cost a cache miss per comparison and garbage-collector
 // time once the state holds 10^5+ keys.
 
 import { compareBytes } from '../util/bytes.js';
 
-export const LEAF_BYTES = 32;
+export const VALUE_HASH_BYTES = 32;
 
-/** One write to merge into a bucket: the key's bytes and its new leaf, or undefined to delete. */
+/** One write to merge into a bucket: the key's bytes and its new value's hash, or undefined to delete. */
 export interface BucketOp {
   readonly keyBytes: Uint8Array;
-  readonly leaf: Uint8Array | undefined;
+  readonly valueHash: Uint8Array | undefined;
 }
 
 /** One entry of a bucket, as views into it. */
 export interface BucketEntry {
   readonly keyBytes: Buffer;
-  readonly leaf: Buffer;
+  readonly valueHash: Buffer;
 }
 
 /** Scratch for merges, reused; each result is copied out to a buffer of its own. */
@@ -44,7 +45,7 @@ function keyLenAt(blob: Uint8Array, at: number): number {
 export function mergeBucket(blob: Buffer, ops: BucketOp[]): Buffer {
   if (ops.length > 1) ops.sort((a, b) => compareBytes(a.keyBytes, b.keyBytes));
   let bound = blob.length;
-  for (const op of ops) if (op.leaf !== undefined) bound += 2 + op.keyBytes.length + LEAF_BYTES;
+  for (const op of ops) if (op.valueHash !== undefined) bound += 2 + op.keyBytes.length + VALUE_HASH_BYTES;
   if (scratch.length < bound) scratch = Buffer.allocUnsafeSlow(2 * bound);
   const out = scratch;
   let r = 0;
@@ -60,16 +61,16 @@ export function mergeBucket(blob: Buffer, ops: BucketOp[]): Buffer {
         replaced = true;
         break;
       }
-      r += 2 + klen + LEAF_BYTES;
+      r += 2 + klen + VALUE_HASH_BYTES;
     }
     w += blob.copy(out, w, runStart, r);
-    if (replaced) r += 2 + op.keyBytes.length + LEAF_BYTES;
-    if (op.leaf !== undefined) {
+    if (replaced) r += 2 + op.keyBytes.length + VALUE_HASH_BYTES;
+    if (op.valueHash !== undefined) {
       out[w] = op.keyBytes.length >>> 8;
       out[w + 1] = op.keyBytes.length & 0xff;
       out.set(op.keyBytes, w + 2);
-      out.set(op.leaf, w + 2 + op.keyBytes.length);
-      w += 2 + op.keyBytes.length + LEAF_BYTES;
+      out.set(op.valueHash, w + 2 + op.keyBytes.length);
+      w += 2 + op.keyBytes.length + VALUE_HASH_BYTES;
     }
   }
   w += blob.copy(out, w, r);
@@ -86,7 +87,7 @@ export function isBucket(blob: Uint8Array): boolean {
   while (pos < blob.length) {
     if (pos + 2 > blob.length) return false;
     const klen = keyLenAt(blob, pos);
-    const end = pos + 2 + klen + LEAF_BYTES;
+    const end = pos + 2 + klen + VALUE_HASH_BYTES;
     if (klen === 0 || end > blob.length) return false;
     if (prev >= 0 && compareAt(blob, prev, prevLen, blob.subarray(pos + 2, pos + 2 + klen)) >= 0) return false;
     prev = pos + 2;
@@ -96,21 +97,10 @@ export function isBucket(blob: Uint8Array): boolean {
   return true;
 }
 
-/** Copy the bucket's leaves, in order, into `into` from `at`; returns how many. */
-export function copyLeaves(blob: Uint8Array, into: Uint8Array, at: number): number {
-  let n = 0;
-  for (let pos = 0; pos < blob.length; n++) {
-    const leafAt = pos + 2 + keyLenAt(blob, pos);
-    into.set(blob.subarray(leafAt, leafAt + LEAF_BYTES), at + n * LEAF_BYTES);
-    pos = leafAt + LEAF_BYTES;
-  }
-  return n;
-}
-
 /** Number of entries in a well-formed bucket. */
 export function entryCount(blob: Uint8Array): number {
   let n = 0;
-  for (let pos = 0; pos < blob.length; n++) pos += 2 + keyLenAt(blob, pos) + LEAF_BYTES;
+  for (let pos = 0; pos < blob.length; n++) pos += 2 + keyLenAt(blob, pos) + VALUE_HASH_BYTES;
   return n;
 }
 
@@ -119,8 +109,8 @@ export function bucketEntries(blob: Buffer): BucketEntry[] {
   const out: BucketEntry[] = [];
   for (let pos = 0; pos < blob.length; ) {
     const klen = keyLenAt(blob, pos);
-    out.push({ keyBytes: blob.subarray(pos + 2, pos + 2 + klen), leaf: blob.subarray(pos + 2 + klen, pos + 2 + klen + LEAF_BYTES) });
-    pos += 2 + klen + LEAF_BYTES;
+    out.push({ keyBytes: blob.subarray(pos + 2, pos + 2 + klen), valueHash: blob.subarray(pos + 2 + klen, pos + 2 + klen + VALUE_HASH_BYTES) });
+    pos += 2 + klen + VALUE_HASH_BYTES;
   }
   return out;
 }

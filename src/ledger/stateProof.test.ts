@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { HashFn } from './merkle.js';
-import { type StateProof, emptyBucketHash, stateBucketHash, stateBucketOf, stateKeyBytes, stateLeafHash, verifyStateProof } from './stateProof.js';
+import { type StateProof, emptyBucketHash, stateBucketHash, stateBucketOf, stateKeyBytes, verifyStateProof } from './stateProof.js';
 
 const sha256: HashFn = (d) => new Uint8Array(createHash('sha256').update(d).digest());
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -29,25 +29,40 @@ function loneBucketRoot(bucket: number, bucketHash: Uint8Array): { root: Uint8Ar
   return { root: acc, path };
 }
 
+/** The bucket index from its definition: FNV-1a-32 of the key bytes, murmur3's fmix32, top 16 bits. */
+function bucketOf(kb: Uint8Array): number {
+  let h = 0x811c9dc5n;
+  for (const b of kb) h = ((h ^ BigInt(b)) * 0x01000193n) & 0xffffffffn;
+  h = ((h ^ (h >> 16n)) * 0x85ebca6bn) & 0xffffffffn;
+  h = ((h ^ (h >> 13n)) * 0xc2b2ae35n) & 0xffffffffn;
+  return Number((h ^ (h >> 16n)) >> 16n);
+}
+
 /** Root and proof for a state holding only `key = value`. */
 function singleKeyState(key: string, value: Uint8Array): { root: Uint8Array; proof: StateProof } {
   const kb = Buffer.from(key, 'utf8');
-  const h = sha256(kb);
-  const bucket = (h[0] as number) * 256 + (h[1] as number);
-  const leaf = sha256(new Uint8Array([2, kb.length >> 8, kb.length & 255, ...kb, ...sha256(value)]));
-  const { root, path } = loneBucketRoot(bucket, sha256(new Uint8Array([3, ...leaf])));
+  const bucket = bucketOf(kb);
+  const { root, path } = loneBucketRoot(bucket, sha256(new Uint8Array([3, kb.length >> 8, kb.length & 255, ...kb, ...sha256(value)])));
   return { root, proof: { key, bucket, leaves: [{ key, valueHash: hex(sha256(value)) }], path } };
 }
 
 describe('stateProof', () => {
   it('the hashing helpers follow the documented layout', () => {
     const kb = stateKeyBytes('consent/42') as Buffer;
-    const h = sha256(kb);
-    assert.equal(stateBucketOf(sha256, kb), (h[0] as number) * 256 + (h[1] as number));
+    assert.equal(stateBucketOf(kb), bucketOf(kb));
+    // Known answers (FNV-1a-32 of "a" is 0xe40c292c; of "" 0x811c9dc5), after the mix, top 16 bits.
+    assert.equal(stateBucketOf(Buffer.from('a')), 6784);
+    assert.equal(stateBucketOf(Buffer.from('consent/42')), 30364);
+    fc.assert(fc.property(fc.uint8Array({ minLength: 1, maxLength: 64 }), (b) => stateBucketOf(b) === bucketOf(b)));
     const vh = sha256(new Uint8Array([9]));
-    assert.equal(hex(stateLeafHash(sha256, kb, vh)), hex(sha256(new Uint8Array([2, 0, kb.length, ...kb, ...vh]))));
+    const k2 = stateKeyBytes('consent/43') as Buffer;
+    const h2 = sha256(new Uint8Array([8]));
     assert.equal(hex(emptyBucketHash(sha256)), hex(sha256(new Uint8Array([3]))));
-    assert.equal(hex(stateBucketHash(sha256, [vh, h])), hex(sha256(new Uint8Array([3, ...vh, ...h]))));
+    assert.equal(hex(stateBucketHash(sha256, [])), hex(sha256(new Uint8Array([3]))));
+    assert.equal(
+      hex(stateBucketHash(sha256, [{ keyBytes: kb, valueHash: vh }, { keyBytes: k2, valueHash: h2 }])),
+      hex(sha256(new Uint8Array([3, 0, kb.length, ...kb, ...vh, 0, k2.length, ...k2, ...h2]))),
+    );
   });
 
   it('a hand-built single-key state verifies for its value, and absence of other keys does not', () => {
@@ -65,7 +80,7 @@ describe('stateProof', () => {
   it('absence in an empty bucket verifies against the empty state', () => {
     const key = 'nobody';
     const kb = stateKeyBytes(key) as Buffer;
-    const bucket = stateBucketOf(sha256, kb);
+    const bucket = stateBucketOf(kb);
     const { root: e, path } = loneBucketRoot(bucket, sha256(new Uint8Array([3])));
     const proof: StateProof = { key, bucket, leaves: [], path };
     assert.ok(verifyStateProof(sha256, e, key, undefined, proof));

@@ -6,16 +6,21 @@ import type { HashFn } from './merkle.js';
 
 /**
  * Layout of the state commitment (stateTree.ts maintains it, this file defines it):
- *   bucket(key)  = first 2 bytes (big-endian) of H(utf8(key))            (B = 2^16 buckets)
- *   leaf         = H(0x02 || u16be(keyLen) || keyBytes || H(value))
- *   bucketHash   = H(0x03 || leaf_1 || ... || leaf_n), leaves sorted by key bytes;
- *                  an empty bucket is H(0x03)
+ *   bucket(key)  = top 16 bits of mix32(FNV-1a-32(utf8(key)))             (B = 2^16 buckets)
+ *   valueHash    = H(value)
+ *   bucketHash   = H(0x03 || entry_1 || ... || entry_n), entries sorted by key bytes, where
+ *                  entry = u16be(keyLen) || keyBytes || valueHash; an empty bucket is H(0x03)
  *   root         = complete 16-ary tree over the 2^16 bucket hashes (4 levels above them),
  *                  node = H(0x01 || child_0 || ... || child_15)
- * Sixteen children per node, not two: a block that dirties n buckets rehashes ~n nodes on
- * the level above them and few above that, about 1.5 hashes per write instead of ~8.5 for a
- * binary tree at a few hundred writes per block, and one SHA-256 of 513 bytes costs about
- * the same as one of 65 bytes (the call dominates). Proofs carry 15 siblings per level.
+ * The bucket hash commits to each key and its value hash directly (the entries are
+ * length-prefixed, so the encoding is unambiguous), so a write costs one hash (its value's), not
+ * three: the bucket index is a plain partition function, not a commitment — a hash would not
+ * stop anyone from choosing keys that share a bucket either (16 bits take 2^16 tries), and
+ * every proof checks each leaf's bucket against it. Sixteen children per node, not two: a block
+ * that dirties n buckets rehashes ~n nodes on the level above them and few above that, about
+ * 1.5 hashes per write instead of ~8.5 for a binary tree at a few hundred writes per block, and
+ * one SHA-256 of 513 bytes costs about the same as one of 65 bytes (the call dominates). Proofs
+ * carry 15 siblings per level.
  */
 export const STATE_BUCKET_BITS = 16;
 export const STATE_BUCKETS = 1 << STATE_BUCKET_BITS;
@@ -30,7 +35,6 @@ export const STATE_VALUE_BYTES_MAX = 64 * 1024;
 /** Bound on leaves accepted in one proof: far above a real bucket, small enough to be cheap. */
 export const STATE_PROOF_LEAVES_MAX = 100_000;
 
-const LEAF_PREFIX = 0x02;
 const BUCKET_PREFIX = 0x03;
 const NODE_PREFIX = 0x01;
 const HASH_BYTES = 32;
@@ -75,28 +79,27 @@ export function isStateKey(key: unknown): key is string {
   return Buffer.byteLength(key, 'utf8') <= STATE_KEY_BYTES_MAX;
 }
 
-/** The bucket a key lives in: first two bytes of H(keyBytes), big-endian. */
-export function stateBucketOf(hash: HashFn, keyBytes: Uint8Array): number {
-  const h = hash(keyBytes);
-  return (((h[0] as number) << 8) | (h[1] as number)) >>> 0;
+/** The bucket a key lives in: the top 16 bits of a 32-bit FNV-1a of its bytes, finalized with murmur3's mix. */
+export function stateBucketOf(keyBytes: Uint8Array): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < keyBytes.length; i++) h = Math.imul(h ^ (keyBytes[i] as number), 0x01000193);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 16;
 }
 
-/** leaf = H(0x02 || u16be(keyLen) || keyBytes || valueHash). */
-export function stateLeafHash(hash: HashFn, keyBytes: Uint8Array, valueHash: Uint8Array): Uint8Array {
-  const buf = new Uint8Array(3 + keyBytes.byteLength + HASH_BYTES);
-  buf[0] = LEAF_PREFIX;
-  buf[1] = keyBytes.byteLength >>> 8;
-  buf[2] = keyBytes.byteLength & 0xff;
-  buf.set(keyBytes, 3);
-  buf.set(valueHash, 3 + keyBytes.byteLength);
-  return hash(buf);
-}
-
-/** bucketHash = H(0x03 || leaves...), given the leaves already in key order. */
-export function stateBucketHash(hash: HashFn, sortedLeaves: readonly Uint8Array[]): Uint8Array {
-  const buf = new Uint8Array(1 + HASH_BYTES * sortedLeaves.length);
+/** bucketHash = H(0x03 || [u16be(keyLen) || keyBytes || valueHash]...), entries already in key order. */
+export function stateBucketHash(hash: HashFn, sortedEntries: readonly { keyBytes: Uint8Array; valueHash: Uint8Array }[]): Uint8Array {
+  const buf = new Uint8Array(sortedEntries.reduce((n, e) => n + 2 + e.keyBytes.byteLength + HASH_BYTES, 1));
   buf[0] = BUCKET_PREFIX;
-  for (let i = 0; i < sortedLeaves.length; i++) buf.set(sortedLeaves[i] as Uint8Array, 1 + HASH_BYTES * i);
+  let pos = 1;
+  for (const e of sortedEntries) {
+    buf[pos] = e.keyBytes.byteLength >>> 8;
+    buf[pos + 1] = e.keyBytes.byteLength & 0xff;
+    buf.set(e.keyBytes, pos + 2);
+    buf.set(e.valueHash, pos + 2 + e.keyBytes.byteLength);
+    pos += 2 + e.keyBytes.byteLength + HASH_BYTES;
+  }
   return hash(buf);
 }
 
@@ -122,31 +125,31 @@ export function verifyStateProof(hash: HashFn, root: Uint8Array, key: string, va
     if (keyBytes === undefined) return false;
     const { bucket, leaves, path } = proof;
     if (!Number.isInteger(bucket) || bucket < 0 || bucket >= STATE_BUCKETS) return false;
-    if (stateBucketOf(hash, keyBytes) !== bucket) return false;
+    if (stateBucketOf(keyBytes) !== bucket) return false;
     if (!Array.isArray(leaves) || leaves.length > STATE_PROOF_LEAVES_MAX) return false;
     if (!Array.isArray(path) || path.length !== STATE_PATH_HASHES) return false;
 
     const wantValueHash = value === undefined ? undefined : Buffer.from(hash(value)).toString('hex');
     let found = false;
     let prev: Buffer | undefined;
-    const leafHashes: Uint8Array[] = [];
+    const entries: { keyBytes: Uint8Array; valueHash: Uint8Array }[] = [];
     for (const l of leaves) {
       if (typeof l !== 'object' || l === null) return false;
       const kb = stateKeyBytes(l.key);
       const vh = hexHash(l.valueHash);
       if (kb === undefined || vh === undefined) return false;
-      if (stateBucketOf(hash, kb) !== bucket) return false;
+      if (stateBucketOf(kb) !== bucket) return false;
       if (prev !== undefined && Buffer.compare(prev, kb) >= 0) return false;
       prev = kb;
       if (l.key === key) {
         if (wantValueHash === undefined || l.valueHash !== wantValueHash) return false;
         found = true;
       }
-      leafHashes.push(stateLeafHash(hash, kb, vh));
+      entries.push({ keyBytes: kb, valueHash: vh });
     }
     if (value !== undefined && !found) return false;
 
-    let node = leafHashes.length === 0 ? emptyBucketHash(hash) : stateBucketHash(hash, leafHashes);
+    let node = stateBucketHash(hash, entries);
     let index = bucket;
     const buf = new Uint8Array(1 + STATE_TREE_ARITY * HASH_BYTES);
     buf[0] = NODE_PREFIX;

@@ -33,9 +33,13 @@ function apply(db: Database.Database, st: StateTree, w: Writes): Uint8Array {
 
 // --- an independent reference model: plain Map + full recomputation from the definition ---
 
+/** FNV-1a-32 of the key's bytes, murmur3's fmix32, top 16 bits (in BigInt, apart from the code's Math.imul). */
 function bucketOf(key: string): number {
-  const h = sha256(utf8(key));
-  return (h[0] as number) * 256 + (h[1] as number);
+  let h = 0x811c9dc5n;
+  for (const b of utf8(key)) h = ((h ^ BigInt(b)) * 0x01000193n) & 0xffffffffn;
+  h = ((h ^ (h >> 16n)) * 0x85ebca6bn) & 0xffffffffn;
+  h = ((h ^ (h >> 13n)) * 0xc2b2ae35n) & 0xffffffffn;
+  return Number((h ^ (h >> 16n)) >> 16n);
 }
 
 function referenceRoot(model: ReadonlyMap<string, Uint8Array>): Uint8Array {
@@ -47,13 +51,13 @@ function referenceRoot(model: ReadonlyMap<string, Uint8Array>): Uint8Array {
   const bucketHash = new Map<number, Uint8Array>();
   for (const [b, keys] of buckets) {
     keys.sort((x, y) => Buffer.compare(utf8(x), utf8(y)));
-    const leaves = keys.map((k) => {
+    const entries = keys.map((k) => {
       const kb = utf8(k);
       const len = Buffer.alloc(2);
       len.writeUInt16BE(kb.length);
-      return sha256(Buffer.concat([Buffer.from([2]), len, kb, sha256(model.get(k) as Uint8Array)]));
+      return Buffer.concat([len, kb, sha256(model.get(k) as Uint8Array)]);
     });
-    bucketHash.set(b, sha256(Buffer.concat([Buffer.from([3]), ...leaves])));
+    bucketHash.set(b, sha256(Buffer.concat([Buffer.from([3]), ...entries])));
   }
   // Sparse recursion over the 16-ary tree: a subtree with no key is the hash of an all-empty
   // subtree of its height (height counts 16-ary levels above the buckets).

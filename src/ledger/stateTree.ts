@@ -1,7 +1,8 @@
 // The authenticated key-value state: SQLite holds the data, memory holds a fixed 16-ary Merkle
 // tree over 2^16 buckets (~2.2 MiB) so a block's state root costs one row read per touched
-// bucket plus ~1.5 hashes per write (the few inner nodes above the dirty buckets), never a walk
-// of the whole state (stateProof.ts defines the hashes).
+// bucket (none for a bucket that was empty) plus ~3.5 hashes per write (its value, its bucket,
+// the few inner nodes above the dirty buckets), never a walk of the whole state (stateProof.ts
+// defines the hashes).
 //
 // Storage (deviates from a "state(key, value, bucket, leaf) + index(bucket, key)" layout on
 // purpose: re-reading ~15 index rows per dirty bucket cost ~25 ms per 2,000-write block at
@@ -9,8 +10,8 @@
 //   state (key PRIMARY KEY, value) WITHOUT ROWID   — what get() reads
 //   state_bucket (bucket PRIMARY KEY, hash, entries) — only non-empty buckets; `hash` is read
 //       at open (it precedes the blob, so the scan skips the entries' overflow pages);
-//       `entries` is the bucket's sorted [u16be keyLen | key bytes | 32-byte leaf]*, what a
-//       dirty bucket is rehashed from. Written lazily (below).
+//       `entries` is the bucket's sorted [u16be keyLen | key bytes | 32-byte value hash]*,
+//       exactly what the bucket hash covers. Written lazily (below).
 //   state_journal (seq PRIMARY KEY, keys) — per block, the keys it wrote ([u16be len | key]*),
 //       for the blocks since the buckets were last flushed.
 //
@@ -36,7 +37,7 @@
 
 import type Database from 'better-sqlite3';
 import { CredenceError, assert } from '../util/errors.js';
-import { bucketEntries, copyLeaves, isBucket, mergeBucket } from './bucketBlob.js';
+import { bucketEntries, isBucket, mergeBucket } from './bucketBlob.js';
 import type { HashFn } from './merkle.js';
 import {
   STATE_BUCKETS,
@@ -49,7 +50,6 @@ import {
   stateBucketOf,
   isStateKey,
   stateKeyBytes,
-  stateLeafHash,
 } from './stateProof.js';
 
 export type { StateProof } from './stateProof.js';
@@ -88,12 +88,12 @@ const SWEEP_BLOCKS = 32;
  */
 const FLUSH_WRITES_MIN = 1000;
 
-/** One validated write, grouped by bucket. leaf undefined = delete. */
+/** One validated write, grouped by bucket. valueHash undefined = delete. */
 interface Op {
   key: string;
   keyBytes: Buffer;
   value: Uint8Array | undefined;
-  leaf: Uint8Array | undefined;
+  valueHash: Uint8Array | undefined;
 }
 
 class Rollback extends Error {}
@@ -262,17 +262,16 @@ export class StateTree {
   prove(key: string): StateProof {
     const keyBytes = stateKeyBytes(key);
     if (keyBytes === undefined) throw new CredenceError('MALFORMED', 'invalid state key');
-    const bucket = stateBucketOf(this.hash, keyBytes);
+    const bucket = stateBucketOf(keyBytes);
     const leaves: StateProof['leaves'] = [];
     for (const e of bucketEntries(this.readEntries(bucket))) {
       const k = e.keyBytes.toString('utf8');
       const value = this.stmts.get.get(k);
       if (value === undefined) throw new CredenceError('CORRUPT', 'state bucket lists a missing key', { bucket });
-      const valueHash = this.hash(value);
-      if (Buffer.compare(stateLeafHash(this.hash, e.keyBytes, valueHash), e.leaf) !== 0) {
-        throw new CredenceError('CORRUPT', 'state leaf does not match its value', { bucket });
+      if (Buffer.compare(this.hash(value), e.valueHash) !== 0) {
+        throw new CredenceError('CORRUPT', 'state bucket entry does not match its value', { bucket });
       }
-      leaves.push({ key: k, valueHash: Buffer.from(valueHash).toString('hex') });
+      leaves.push({ key: k, valueHash: e.valueHash.toString('hex') });
     }
     const path: string[] = [];
     for (let d = BUCKET_LEVEL, pos = bucket; d > 0; d--, pos = Math.floor(pos / A)) {
@@ -337,7 +336,7 @@ export class StateTree {
       if (keyBytes === undefined) {
         throw new CredenceError('MALFORMED', 'state key must be 1..256 bytes of valid UTF-8 without NUL');
       }
-      let leaf: Uint8Array | undefined;
+      let valueHash: Uint8Array | undefined;
       if (value !== undefined) {
         if (!(value instanceof Uint8Array)) throw new CredenceError('MALFORMED', 'state value must be bytes');
         if (value.byteLength > STATE_VALUE_BYTES_MAX) {
@@ -346,9 +345,9 @@ export class StateTree {
             max: STATE_VALUE_BYTES_MAX,
           });
         }
-        leaf = stateLeafHash(this.hash, keyBytes, this.hash(value));
+        valueHash = this.hash(value);
       }
-      addOp(byBucket, stateBucketOf(this.hash, keyBytes), { key, keyBytes, value, leaf });
+      addOp(byBucket, stateBucketOf(keyBytes), { key, keyBytes, value, valueHash });
     }
     return byBucket;
   }
@@ -356,20 +355,21 @@ export class StateTree {
   private readEntries(bucket: number): Buffer {
     const cached = this.pending.get(bucket) ?? this.entryCache.get(bucket);
     if (cached !== undefined) return cached;
+    // A bucket whose committed hash is H(0x03) has no entries (and no row): skip the lookup.
+    if (this.nodeBytes(BUCKET0 + bucket).equals(this.emptyBucket)) return EMPTY;
     const blob = this.stmts.entries.get(bucket);
     if (blob === undefined) return EMPTY;
     if (blob.length === 0 || !isBucket(blob)) throw new CredenceError('CORRUPT', 'state bucket entries are damaged', { bucket });
     return blob;
   }
 
+  /** H(0x03 || entries): the entries are already the layout the bucket hash covers. */
   private hashBucket(entries: Buffer): Uint8Array {
-    // Each entry holds at least a 1-byte key and its 2-byte length beside the leaf.
-    const most = 1 + Math.floor(entries.length / (3 + HASH_BYTES)) * HASH_BYTES;
-    if (this.bucketBuf.byteLength < most) this.bucketBuf = Buffer.alloc(2 * most);
+    if (this.bucketBuf.byteLength < 1 + entries.length) this.bucketBuf = Buffer.alloc(2 * (1 + entries.length));
     const buf = this.bucketBuf;
     buf[0] = BUCKET_PREFIX;
-    const n = copyLeaves(entries, buf, 1);
-    return this.hash(buf.subarray(0, 1 + n * HASH_BYTES));
+    entries.copy(buf, 1);
+    return this.hash(buf.subarray(0, 1 + entries.length));
   }
 
   /** H(0x01 || the 16 children) of node (level d, position i), from the current hashes. */
@@ -412,8 +412,8 @@ export class StateTree {
       const keyBytes = stateKeyBytes(key);
       if (keyBytes === undefined) throw new CredenceError('CORRUPT', 'state journal names an invalid key');
       const value = this.stmts.get.get(key);
-      const leaf = value === undefined ? undefined : stateLeafHash(this.hash, keyBytes, this.hash(value));
-      addOp(byBucket, stateBucketOf(this.hash, keyBytes), { key, keyBytes, value, leaf });
+      const valueHash = value === undefined ? undefined : this.hash(value);
+      addOp(byBucket, stateBucketOf(keyBytes), { key, keyBytes, value, valueHash });
     }
     for (const [bucket, ops] of byBucket) {
       const entries = mergeBucket(this.readEntries(bucket), ops);

@@ -36,10 +36,12 @@ export interface BlockCommit {
 
 /**
  * Version of the stored layout, kept in `meta` under "format". 2: the state root is a 16-ary
- * tree over the buckets and the state journal holds one row per block. A store written in
+ * tree over the buckets and the state journal holds one row per block. 3: a bucket's hash
+ * covers its entries (key, value hash) directly, with no leaf hash, and the bucket index is
+ * FNV-1a-based (stateProof.ts). A store written in
  * another format is refused at open: its state roots cannot be recomputed by this code.
  */
-export const STORE_FORMAT = '2';
+export const STORE_FORMAT = '3';
 
 /** Code the executor gives a transaction whose id is already committed. */
 export const REPLAYED_CODE = 'TX_REPLAYED';
