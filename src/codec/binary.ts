@@ -89,6 +89,11 @@ export class Writer {
     return this;
   }
 
+  /** Bytes written so far. */
+  get length(): number {
+    return this.pos;
+  }
+
   finish(): Uint8Array {
     return new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.pos).slice();
   }

@@ -5,7 +5,7 @@
 
 import { CredenceError, Codes } from '../util/errors.js';
 import { Reader, Writer } from './binary.js';
-import { type JsonValue, canonicalJsonBytes, parseCanonicalJson } from './canonicalJson.js';
+import { type JsonValue, canonicalJson, parseCanonicalJson } from './canonicalJson.js';
 import { type HashFn, Tag, TX_LIMITS } from './tx.js';
 
 export const HASH_BYTES = 32;
@@ -117,18 +117,19 @@ export interface TxResult {
 }
 
 export function encodeResult(res: TxResult): Uint8Array {
-  return encodeResultParts(
-    res.code,
-    res.events.map((e) => ({ contract: e.contract, name: e.name, data: canonicalJsonBytes(e.data) })),
-    canonicalJsonBytes(res.value),
-  );
+  const events = res.events.map((e) => ({ contract: e.contract, name: e.name, data: canonicalJson(e.data) }));
+  return writeResultParts(new Writer(128), res.code, events, canonicalJson(res.value)).finish();
 }
 
-/** The same encoding from parts already in canonical JSON bytes (the executor has them). */
-export function encodeResultParts(code: string, events: readonly { contract: string; name: string; data: Uint8Array }[], value: Uint8Array): Uint8Array {
-  const w = new Writer(128).str(code).u32(events.length);
-  for (const e of events) w.str(e.contract).str(e.name).bytes(e.data);
-  return w.bytes(value).finish();
+/**
+ * Append the same encoding to `w`, from parts already in canonical JSON text (the executor
+ * has them): a JSON text written as a string is exactly its UTF-8 bytes with their length,
+ * so a block's results go into one buffer with no array per result or per JSON value.
+ */
+export function writeResultParts(w: Writer, code: string, events: readonly { contract: string; name: string; data: string }[], valueJson: string): Writer {
+  w.str(code).u32(events.length);
+  for (const e of events) w.str(e.contract).str(e.name).str(e.data);
+  return w.str(valueJson);
 }
 
 export function decodeResult(bytes: Uint8Array): TxResult {

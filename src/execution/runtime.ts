@@ -3,9 +3,10 @@
 // write-buffering overlay) and an event sink. No randomness, no I/O. A transaction either
 // commits all its writes or none, and its outcome is a stable result code.
 
+import { Writer } from '../codec/binary.js';
 import type { ContractEvent, TxResult } from '../codec/block.js';
-import { encodeResultParts } from '../codec/block.js';
-import { type JsonValue, canonicalJsonBytes, parseStoredJson } from '../codec/canonicalJson.js';
+import { writeResultParts } from '../codec/block.js';
+import { type JsonValue, canonicalJson, canonicalJsonBytes, parseStoredJson } from '../codec/canonicalJson.js';
 import type { DecodedTx } from '../codec/tx.js';
 import { REPLAYED_CODE } from '../ledger/store.js';
 import { BLOCK_LIMITS } from '../codec/block.js';
@@ -76,21 +77,17 @@ export interface ExecRules {
 export type RulesOf = (read: StateReader) => ExecRules;
 
 const OK = 'OK';
-const NULL_JSON = canonicalJsonBytes(null);
-
-interface Outcome {
-  readonly result: TxResult;
-  /** The result's canonical encoding (what the results root commits to). */
-  readonly bytes: Uint8Array;
-}
+const NULL_JSON = 'null';
+/** Room for a typical result, per transaction, in a block's result buffer (it grows if needed). */
+const RESULT_BYTES_GUESS = 160;
 /** Result code of a transaction whose id was already committed; it is not indexed again. */
 export const REPLAYED = REPLAYED_CODE;
 
 class TxContext implements ContractContext {
   readonly writes = new Map<string, Uint8Array | undefined>();
   readonly events: ContractEvent[] = [];
-  /** Canonical bytes of each event's data, kept so the result is encoded without re-serializing. */
-  readonly eventData: Uint8Array[] = [];
+  /** Canonical JSON of each event's data, kept so the result is encoded without re-serializing. */
+  readonly eventData: string[] = [];
 
   constructor(
     readonly block: BlockInfo,
@@ -135,10 +132,10 @@ class TxContext implements ContractContext {
     if (this.events.length >= EXEC_LIMITS.eventsPerTxMax) throw new ContractError('TOO_MANY_EVENTS', 'too many events');
     // Checked here, per transaction, so a bad event refuses its transaction, not the block.
     if (Buffer.byteLength(name) > TX_LIMITS.nameBytesMax) throw new ContractError('EVENT_TOO_LARGE', 'event name too long');
-    const bytes = canonicalJsonBytes(data);
-    if (bytes.byteLength > BLOCK_LIMITS.eventBytesMax) throw new ContractError('EVENT_TOO_LARGE', 'event data too large');
+    const json = canonicalJson(data);
+    if (Buffer.byteLength(json) > BLOCK_LIMITS.eventBytesMax) throw new ContractError('EVENT_TOO_LARGE', 'event data too large');
     this.events.push({ contract: this.contract, name, data });
-    this.eventData.push(bytes);
+    this.eventData.push(json);
   }
 }
 
@@ -157,43 +154,52 @@ export class Executor {
   executeBlock(block: BlockInfo, txs: readonly DecodedTx[], read: StateReader, isCommitted: (id: Uint8Array) => boolean): ExecutedBlock {
     const writes: WriteSet = new Map();
     const results: TxResult[] = [];
-    const resultBytes: Uint8Array[] = [];
+    // Every result is encoded into one buffer; resultBytes are views of it.
+    const out = new Writer(RESULT_BYTES_GUESS * Math.max(1, txs.length));
+    const ends: number[] = [];
     const rules = this.rulesOf(read);
     const inBlock = new Set<string>();
     for (const t of txs) {
-      const out = inBlock.has(t.idHex) || isCommitted(t.id) ? this.refusal(REPLAYED) : this.executeTx(block, rules, t, read, writes);
+      const result = inBlock.has(t.idHex) || isCommitted(t.id) ? this.refusal(REPLAYED, out) : this.executeTx(block, rules, t, read, writes, out);
       inBlock.add(t.idHex);
-      results.push(out.result);
-      resultBytes.push(out.bytes);
+      results.push(result);
+      ends.push(out.length);
     }
+    const all = out.finish();
+    const resultBytes = ends.map((end, i) => all.subarray(i === 0 ? 0 : ends[i - 1], end));
     return { results, resultBytes, codes: results.map((r) => r.code), writes };
   }
 
-  private refusal(code: string): Outcome {
-    return { result: { code, events: [], value: null }, bytes: encodeResultParts(code, [], NULL_JSON) };
+  private refusal(code: string, out: Writer): TxResult {
+    writeResultParts(out, code, [], NULL_JSON);
+    return { code, events: [], value: null };
   }
 
-  private executeTx(block: BlockInfo, rules: ExecRules, t: DecodedTx, read: StateReader, blockWrites: WriteSet): Outcome {
-    if (t.tx.expiresAt < block.time) return this.refusal('TX_EXPIRED');
-    if (t.tx.expiresAt - block.time > rules.txTtlMaxMs) return this.refusal('TX_EXPIRY_TOO_FAR');
+  /** Run one transaction; its result is appended to `out` (and only once it is final). */
+  private executeTx(block: BlockInfo, rules: ExecRules, t: DecodedTx, read: StateReader, blockWrites: WriteSet, out: Writer): TxResult {
+    if (t.tx.expiresAt < block.time) return this.refusal('TX_EXPIRED', out);
+    if (t.tx.expiresAt - block.time > rules.txTtlMaxMs) return this.refusal('TX_EXPIRY_TOO_FAR', out);
     const contract = this.contracts.get(t.tx.contract);
-    if (contract === undefined) return this.refusal('UNKNOWN_CONTRACT');
+    if (contract === undefined) return this.refusal('UNKNOWN_CONTRACT', out);
     const method = Object.hasOwn(contract.methods, t.tx.method) ? contract.methods[t.tx.method] : undefined;
-    if (method === undefined) return this.refusal('UNKNOWN_METHOD');
+    if (method === undefined) return this.refusal('UNKNOWN_METHOD', out);
     const ctx = new TxContext(block, t.idHex, t.signerHex, contract.name, read, blockWrites);
+    let value: JsonValue;
+    let valueJson: string;
     try {
-      const value = method(ctx, t.args) ?? null;
-      const valueBytes = canonicalJsonBytes(value);
-      if (valueBytes.byteLength > TX_LIMITS.argsBytesMax) throw new ContractError('VALUE_TOO_LARGE', 'return value too large');
-      for (const [k, v] of ctx.writes) blockWrites.set(k, v);
-      const events = ctx.events.map((e, i) => ({ contract: e.contract, name: e.name, data: ctx.eventData[i] as Uint8Array }));
-      return { result: { code: OK, events: ctx.events, value }, bytes: encodeResultParts(OK, events, valueBytes) };
+      value = method(ctx, t.args) ?? null;
+      valueJson = canonicalJson(value);
+      if (Buffer.byteLength(valueJson) > TX_LIMITS.argsBytesMax) throw new ContractError('VALUE_TOO_LARGE', 'return value too large');
     } catch (e) {
-      if (e instanceof CredenceError) return this.refusal(e.code);
+      if (e instanceof CredenceError) return this.refusal(e.code, out);
       // A bug in a contract is deterministic, so every node records the same code; the
       // operator still needs to hear about it.
       this.onFault(e, `${t.tx.contract}.${t.tx.method}`);
-      return this.refusal('CONTRACT_FAULT');
+      return this.refusal('CONTRACT_FAULT', out);
     }
+    for (const [k, v] of ctx.writes) blockWrites.set(k, v);
+    const events = ctx.events.map((e, i) => ({ contract: e.contract, name: e.name, data: ctx.eventData[i] as string }));
+    writeResultParts(out, OK, events, valueJson);
+    return { code: OK, events: ctx.events, value };
   }
 }

@@ -12,6 +12,7 @@ import {
   merkleProof,
   merkleProofOfLeafHashes,
   merkleRoot,
+  merkleRootInto,
   merkleRootPacked,
   merkleRootOfLeafHashes,
   verifyMerkleProof,
@@ -163,6 +164,17 @@ describe('merkle: properties', () => {
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ maxLength: 40 }), { maxLength: 70 }), (leaves) => {
         assert.equal(hex(merkleRoot(sha256, leaves)), hex(referenceRoot(leaves)));
+      }),
+    );
+  });
+
+  it('merkleRootInto gives the CT roots and the recursive definition, with either suite', () => {
+    const into = (d: Uint8Array, out: Uint8Array, at: number) => out.set(sha256(d), at);
+    for (let n = 0; n <= CT_LEAVES.length; n++) assert.equal(hex(merkleRootInto(into, CT_LEAVES.slice(0, n))), CT_ROOTS[n], `root of ${n} leaves`);
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 80 }), { maxLength: 70 }), (leaves) => {
+        assert.equal(hex(merkleRootInto(into, leaves)), hex(referenceRoot(leaves)));
+        for (const s of [getSuite('default'), getSuite('gm')]) assert.equal(hex(merkleRootInto(s.hashInto, leaves)), hex(merkleRoot(s.hash, leaves)));
       }),
     );
   });

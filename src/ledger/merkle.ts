@@ -74,21 +74,44 @@ export type HashIntoFn = (data: Uint8Array, out: Uint8Array, offset: number) => 
 export function merkleRootPacked(hashInto: HashIntoFn, leaves: Uint8Array, count: number): Uint8Array {
   checkCount(count);
   if (count === 0 || leaves.byteLength !== count * HASH_BYTES) throw new CredenceError('MALFORMED', 'packed Merkle leaves must be 1 or more hashes', { count });
+  return hashLeavesAndReduce(hashInto, count, HASH_BYTES, (i) => leaves.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES));
+}
+
+/**
+ * `merkleRoot` computed with `hashInto` in one working array: the same root, without an array
+ * per leaf hash or per node (a block's transaction and result roots).
+ */
+export function merkleRootInto(hashInto: HashIntoFn, leaves: readonly Uint8Array[]): Uint8Array {
+  checkCount(leaves.length);
+  if (leaves.length === 0) {
+    const out = new Uint8Array(HASH_BYTES);
+    hashInto(new Uint8Array(0), out, 0);
+    return out;
+  }
+  let max = 0;
+  for (const l of leaves) if (l.byteLength > max) max = l.byteLength;
+  return hashLeavesAndReduce(hashInto, leaves.length, max, (i) => leaves[i] as Uint8Array);
+}
+
+/** H(0x00 || leaf) for each of `count` leaves into one array, then the levels above in place. */
+function hashLeavesAndReduce(hashInto: HashIntoFn, count: number, maxLeafBytes: number, leafAt: (i: number) => Uint8Array): Uint8Array {
   const level = new Uint8Array(count * HASH_BYTES);
-  const buf = new Uint8Array(1 + 2 * HASH_BYTES);
+  const buf = new Uint8Array(1 + Math.max(maxLeafBytes, 2 * HASH_BYTES));
   buf[0] = LEAF_PREFIX;
   for (let i = 0; i < count; i++) {
-    buf.set(leaves.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES), 1);
-    hashInto(buf.subarray(0, 1 + HASH_BYTES), level, i * HASH_BYTES);
+    const leaf = leafAt(i);
+    buf.set(leaf, 1);
+    hashInto(buf.subarray(0, 1 + leaf.byteLength), level, i * HASH_BYTES);
   }
   buf[0] = NODE_PREFIX;
+  const pair = buf.subarray(0, 1 + 2 * HASH_BYTES);
   let n = count;
   while (n > 1) {
     const half = n >>> 1;
     // Node i of the next level reads nodes 2i and 2i+1 of this one before it is written over them.
     for (let i = 0; i < half; i++) {
-      buf.set(level.subarray(2 * i * HASH_BYTES, (2 * i + 2) * HASH_BYTES), 1);
-      hashInto(buf, level, i * HASH_BYTES);
+      pair.set(level.subarray(2 * i * HASH_BYTES, (2 * i + 2) * HASH_BYTES), 1);
+      hashInto(pair, level, i * HASH_BYTES);
     }
     if (n % 2 === 1) level.copyWithin(half * HASH_BYTES, (n - 1) * HASH_BYTES, n * HASH_BYTES);
     n = half + (n % 2);

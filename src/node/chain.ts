@@ -13,7 +13,7 @@ import { systemContracts } from '../contracts/registry.js';
 import type { CryptoSuite } from '../crypto/suite.js';
 import { Executor } from '../execution/runtime.js';
 import { type Genesis, genesisHash } from '../ledger/genesis.js';
-import { merkleRoot } from '../ledger/merkle.js';
+import { type HashIntoFn, merkleRoot, merkleRootInto } from '../ledger/merkle.js';
 import { ChainStore, type StoredHead } from '../ledger/store.js';
 import { bytesEqual, toHex } from '../util/bytes.js';
 import { CredenceError, Codes } from '../util/errors.js';
@@ -30,6 +30,7 @@ const GOV_CACHE_MAX = 10_000;
 
 export class Chain {
   readonly hash: HashFn;
+  private readonly hashInto: HashIntoFn;
   private readonly executor: Executor;
 
   constructor(
@@ -39,6 +40,7 @@ export class Chain {
     onFault: (e: unknown, where: string) => void = () => {},
   ) {
     this.hash = (d) => suite.hash(d);
+    this.hashInto = (d, out, at) => suite.hashInto(d, out, at);
     this.executor = new Executor(systemContracts(suite), (read) => ({ txTtlMaxMs: readPolicies(read).txTtlMaxMs }), onFault);
     this.initGenesis();
   }
@@ -128,7 +130,7 @@ export class Chain {
       throw new CredenceError(Codes.CORRUPT, `block ${h.height} does not link to our head ${head.header.height}`, { height: h.height });
     }
     if (h.time < head.header.time) throw new CredenceError(Codes.CORRUPT, `block ${h.height} goes back in time`, { height: h.height });
-    if (!bytesEqual(merkleRoot(this.hash, block.txs), h.txRoot)) {
+    if (!bytesEqual(merkleRootInto(this.hashInto, block.txs), h.txRoot)) {
       throw new CredenceError(Codes.CORRUPT, `block ${h.height} has a wrong transaction root`, { height: h.height });
     }
     return this.executeAndCommit(h.height, h.time, txs, headerHash(this.hash, h));
@@ -145,9 +147,9 @@ export class Chain {
       prevHash: prev.hash,
       time,
       txCount: txs.length,
-      txRoot: merkleRoot(this.hash, txBytes),
+      txRoot: merkleRootInto(this.hashInto, txBytes),
       stateRoot,
-      resultsRoot: merkleRoot(this.hash, exec.resultBytes),
+      resultsRoot: merkleRootInto(this.hashInto, exec.resultBytes),
     });
     for (const k of exec.writes.keys()) if (k.startsWith(GOV_PREFIX)) this.govCache.delete(k);
     const head = this.store.commitBlock({
