@@ -60,7 +60,12 @@ describe('stateProof', () => {
     assert.equal(hex(emptyBucketHash(sha256)), hex(sha256(new Uint8Array([3]))));
     assert.equal(hex(stateBucketHash(sha256, [])), hex(sha256(new Uint8Array([3]))));
     assert.equal(
-      hex(stateBucketHash(sha256, [{ keyBytes: kb, valueHash: vh }, { keyBytes: k2, valueHash: h2 }])),
+      hex(
+        stateBucketHash(sha256, [
+          { keyBytes: kb, valueHash: vh },
+          { keyBytes: k2, valueHash: h2 },
+        ]),
+      ),
       hex(sha256(new Uint8Array([3, 0, kb.length, ...kb, ...vh, 0, k2.length, ...k2, ...h2]))),
     );
   });

@@ -62,8 +62,8 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  * Unicode without NUL: two JS strings must never map to the same bytes (lone surrogates would).
  */
 export function stateKeyBytes(key: unknown): Buffer | undefined {
-  if (!isStateKey(key)) return undefined;
-  return ASCII_KEY.test(key) ? Buffer.from(key, 'latin1') : Buffer.from(key, 'utf8');
+  if (typeof key === 'string' && ASCII_KEY.test(key)) return Buffer.from(key, 'latin1');
+  return isStateKey(key) ? Buffer.from(key, 'utf8') : undefined;
 }
 
 /** ASCII without NUL, 1..256 characters: the common case, valid without further checks. */
