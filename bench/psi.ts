@@ -76,12 +76,16 @@ interface PsiJsClient {
   delete(): void;
 }
 
-async function runPeer(receiverItems: string[], senderItems: string[]): Promise<number> {
+/** Load and instantiate psi.js's WebAssembly module (outside the timed run, as our pool is). */
+async function loadPeer(): Promise<PsiJs> {
   const name = '@openmined/psi.js';
   const mod = (await import(name).catch(() => {
     throw new Error('@openmined/psi.js is not installed (it is a devDependency); run npm install, or pass --no-peer');
   })) as { default: () => Promise<PsiJs> };
-  const psi = await mod.default();
+  return mod.default();
+}
+
+async function runPeer(psi: PsiJs, receiverItems: string[], senderItems: string[]): Promise<number> {
   const server = psi.server.createWithNewKey(true);
   const client = psi.client.createWithNewKey(true);
   const setup = server.createSetupMessage(1e-9, receiverItems.length, senderItems);
@@ -132,7 +136,8 @@ export async function runPsiBench(o: PsiBenchOptions): Promise<Record<string, un
       node: process.version,
     };
     if (o.peer) {
-      const [peerFound, peerSec, peerCpuSec] = await timed(() => runPeer(sets.receiver, sets.sender));
+      const psi = await loadPeer();
+      const [peerFound, peerSec, peerCpuSec] = await timed(() => runPeer(psi, sets.receiver, sets.sender));
       if (peerFound !== sets.common) throw new Error(`psi.js found ${peerFound} common items, expected ${sets.common}`);
       say(`@openmined/psi.js: ${peerSec.toFixed(2)} s`);
       // cpuRatio: CPU seconds of psi.js (one thread) over ours (all threads); on a shared machine
