@@ -10,7 +10,6 @@ import {
   asBuffer,
   ED25519_SPKI_PREFIX,
   digestInto,
-  plainBytes,
   KEY_CACHE_ENTRIES_MAX,
   KeyObjectCache,
   privateKeyFromPem,

@@ -19,7 +19,6 @@ import { assert, CredenceError, Codes } from '../util/errors.js';
 import {
   asBuffer,
   digestInto,
-  plainBytes,
   KEY_CACHE_ENTRIES_MAX,
   KeyObjectCache,
   privateKeyFromPem,

@@ -35,7 +35,7 @@ export interface ServedLog {
   release(accessId: string): void;
 }
 
-function item(suite: CryptoSuite, source: DeliverySource, id: string, root: string, disputeId: string | undefined): DeliveryItem | undefined {
+function item(source: DeliverySource, id: string, root: string, disputeId: string | undefined): DeliveryItem | undefined {
   const stored = source.get(id);
   const inc = source.inclusion(id);
   // A record whose key was destroyed (expired) or that is not in this vault is not delivered;
@@ -71,7 +71,7 @@ export async function deliver(
     throw new CredenceError('ACCESS_REPLAYED', 'this access was already served by this provider; request access again');
   o.served.claim(access.id, access.validUntil ?? o.now, o.now);
   try {
-    const items = records.flatMap((r) => item(o.suite, source, r.id, r.root, r.dispute?.id) ?? []);
+    const items = records.flatMap((r) => item(source, r.id, r.root, r.dispute?.id) ?? []);
     const envelope = await sealDelivery(o.suite, o.signer, {
       accessId: access.id,
       provider: o.provider,
