@@ -151,13 +151,18 @@ export function openDataspace(node: CredenceNode, genesis: Genesis, signer: Sign
     );
   }, SWEEP_INTERVAL_MS);
   timer.unref();
-  // Settle batches a crash left half-way (after the node has started following/ordering).
+  // Settle batches a crash left half-way (after the node has started following/ordering). A
+  // node that fails to start closes the vault first: nothing to settle, nothing to report.
+  let closed = false;
   setImmediate(() => {
+    if (closed) return;
     importer.recover().then(
       (c) => {
         if (c.finished + c.dropped + c.waiting > 0) log.info('import batches recovered', c);
       },
-      (e: unknown) => log.warn('import recovery failed', { error: String(e) }),
+      (e: unknown) => {
+        if (!closed) log.warn('import recovery failed', { error: String(e) });
+      },
     );
   });
   return {
@@ -167,6 +172,7 @@ export function openDataspace(node: CredenceNode, genesis: Genesis, signer: Sign
     sweeper,
     chain,
     close: () => {
+      closed = true;
       clearInterval(timer);
       vault.close();
     },
