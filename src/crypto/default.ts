@@ -118,14 +118,15 @@ function encrypt(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array = EMPTY
 function encryptInto(key: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, at: Uint8Array, offset: number): void {
   requireSymmetricKey(key, Codes.BAD_KEY);
   // nonce ‖ ciphertext ‖ tag (GCM's ciphertext is as long as the plaintext).
-  const out = at.subarray(offset, offset + sealedLength(plaintext.byteLength));
-  const nonce = freshRandomInto(out.subarray(0, GCM_NONCE_BYTES));
+  if (at.byteLength < offset + sealedLength(plaintext.byteLength)) throw new RangeError('encryptInto: no room for the sealed bytes');
+  const nonce = freshRandomInto(at.subarray(offset, offset + GCM_NONCE_BYTES));
   const c = crypto.createCipheriv('aes-256-gcm', asBuffer(key), nonce, { authTagLength: GCM_TAG_BYTES });
   c.setAAD(asBuffer(aad));
   const body = c.update(asBuffer(plaintext));
-  out.set(body, GCM_NONCE_BYTES);
-  out.set(c.final(), GCM_NONCE_BYTES + body.byteLength);
-  out.set(c.getAuthTag(), GCM_NONCE_BYTES + plaintext.byteLength);
+  const ct = offset + GCM_NONCE_BYTES;
+  at.set(body, ct);
+  at.set(c.final(), ct + body.byteLength);
+  at.set(c.getAuthTag(), ct + plaintext.byteLength);
 }
 
 function decrypt(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array = EMPTY): Uint8Array {

@@ -18,8 +18,9 @@ export const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420
  */
 export const SM2_SPKI_PREFIX = Buffer.from('3059301306072a8648ce3d020106082a811ccf5501822d034200', 'hex');
 
+/** `b` as a Buffer over the same memory (itself if it is one already: no new view per call on hot paths). */
 export function asBuffer(b: Uint8Array): Buffer {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /**

@@ -17,6 +17,18 @@ const RECORD_OPEN = '{"record":';
 const SALT_OPEN = ',"salt":"';
 const CLOSE = '"}';
 
+const HEX = Buffer.from('0123456789abcdef', 'latin1');
+
+/** Write bytes `from`..`from + n` of `src` as lowercase hex into `out` at `at`; returns the end (no string made). */
+function writeHex(src: Uint8Array, from: number, n: number, out: Uint8Array, at: number): number {
+  for (let i = 0; i < n; i++) {
+    const b = src[from + i] as number;
+    out[at + 2 * i] = HEX[b >>> 4] as number;
+    out[at + 2 * i + 1] = HEX[b & 15] as number;
+  }
+  return at + 2 * n;
+}
+
 /** A batch's sealed records: ciphertext i is `sealed[ends[i-1] .. ends[i]]`. */
 export interface SealedRecords {
   readonly commitments: Uint8Array;
@@ -49,19 +61,20 @@ export function sealBatchRecords(
   let scratch = Buffer.allocUnsafeSlow(4096);
   let sealed = Buffer.allocUnsafeSlow(Math.max(1024, n * 512));
   const aad = Buffer.allocUnsafeSlow(128);
+  /** The AAD's bytes: a view kept while record ids have the same length (they all do in a batch). */
+  let aadView = aad.subarray(0, 0);
   let at = 0;
   for (let i = 0; i < n; i++) {
     const { id, json } = record(i);
     const need = pre + 3 * json.length + 128;
     if (scratch.length < need) scratch = Buffer.allocUnsafeSlow(2 * need);
-    const salt = saltsOf.subarray(i * SALT_BYTES, (i + 1) * SALT_BYTES);
-    scratch.set(salt, 0);
+    random.copy(scratch, 0, i * SALT_BYTES, (i + 1) * SALT_BYTES);
     const end = pre + scratch.write(json, pre, 'utf8');
     suite.hashInto(scratch.subarray(0, end), commitments, 32 * i);
     const start = pre - RECORD_OPEN.length;
     scratch.write(RECORD_OPEN, start, 'latin1');
     let p = end + scratch.write(SALT_OPEN, end, 'latin1');
-    p += scratch.write(salt.toString('hex'), p, 'latin1');
+    p = writeHex(random, i * SALT_BYTES, SALT_BYTES, scratch, p);
     p += scratch.write(CLOSE, p, 'latin1');
     const size = suite.sealedLength(p - start);
     if (sealed.length < at + size) {
@@ -70,7 +83,9 @@ export function sealBatchRecords(
       sealed = grown;
     }
     const dataKey = keys.subarray(i * DATA_KEY_BYTES, (i + 1) * DATA_KEY_BYTES);
-    suite.encryptInto(dataKey, scratch.subarray(start, p), aad.subarray(0, aad.write(id, 0, 'latin1')), sealed, at);
+    const aadBytes = aad.write(id, 0, 'latin1');
+    if (aadBytes !== aadView.byteLength) aadView = aad.subarray(0, aadBytes);
+    suite.encryptInto(dataKey, scratch.subarray(start, p), aadView, sealed, at);
     at += size;
     ends[i] = at;
   }
