@@ -68,8 +68,12 @@ export interface ImportEnv {
 
 /** What an import call needs from the thread that seals its batches; the vault gives one (worker threads, or inline). */
 export interface ImportRunner {
-  /** Parse and check the rows; the answer names the new versions whose links the importer resolves. */
-  prepare(req: ImportRequest): Promise<{ job: number; errors: RowError[]; links: LinkQuery[] }>;
+  /**
+   * Parse and check the rows; the answer names the new versions whose links the importer
+   * resolves. A call with no new versions needs nothing from the importer: it is sealed at once
+   * and the answer has the sealed batches (`sealed`; no `seal` call then).
+   */
+  prepare(req: ImportRequest): Promise<Prepared>;
   /** Apply the links, cut, build and seal the batches (kept until staged). */
   seal(job: number, links: readonly LinkAnswer[]): Promise<{ errors: RowError[]; batches: PlannedBatch[] }>;
   /** Write a batch's records with its signed transaction (durable when this resolves). */
@@ -78,6 +82,14 @@ export interface ImportRunner {
   finish(job: number, batch: number): Promise<void>;
   /** Forget the call (whatever was not staged is dropped). */
   release(job: number): void;
+}
+
+/** What preparing a call answers (see ImportRunner.prepare). */
+export interface Prepared {
+  readonly job: number;
+  readonly errors: RowError[];
+  readonly links: LinkQuery[];
+  readonly sealed?: { errors: RowError[]; batches: PlannedBatch[] };
 }
 
 /** Most import calls open at once on one sealing thread. */
@@ -113,6 +125,7 @@ class ImportCall {
   }
 
   seal(answers: readonly LinkAnswer[]): { errors: RowError[]; batches: PlannedBatch[] } {
+    if (this.sealed.length > 0) throw new CredenceError(Codes.MALFORMED, 'this import call is already sealed');
     const errors: RowError[] = [];
     const rows = applyLinks(this.good, answers, errors);
     this.good = [];
@@ -184,12 +197,13 @@ export class ImportCalls {
     return c;
   }
 
-  prepare(job: number, req: ImportRequest): { errors: RowError[]; links: LinkQuery[] } {
+  /** Prepare a call; one without new versions is sealed at once (its rows die young instead of waiting for a `seal`). */
+  prepare(job: number, req: ImportRequest): Omit<Prepared, 'job'> {
     if (this.calls.size >= IMPORT_CALLS_MAX) throw new CredenceError(Codes.POOL_FULL, 'too many import calls in progress; retry later');
     const c = new ImportCall(this.env, req);
     const answer = c.prepare();
     this.calls.set(job, c);
-    return answer;
+    return answer.links.length === 0 ? { ...answer, sealed: c.seal([]) } : answer;
   }
 
   seal(job: number, links: readonly LinkAnswer[]): { errors: RowError[]; batches: PlannedBatch[] } {
@@ -218,7 +232,7 @@ export class InlineImports implements ImportRunner {
     this.calls = new ImportCalls(env);
   }
 
-  async prepare(req: ImportRequest): Promise<{ job: number; errors: RowError[]; links: LinkQuery[] }> {
+  async prepare(req: ImportRequest): Promise<Prepared> {
     const job = this.nextJob++;
     return { job, ...this.calls.prepare(job, req) };
   }

@@ -93,10 +93,12 @@ export class Importer {
     });
     const { job } = prepared;
     try {
-      const sealed = await imports.seal(
-        job,
-        prepared.links.map((q) => this.resolveLink(def, q)),
-      );
+      const sealed =
+        prepared.sealed ??
+        (await imports.seal(
+          job,
+          prepared.links.map((q) => this.resolveLink(def, q)),
+        ));
       const result = { anchored: 0, errors: [...prepared.errors, ...sealed.errors], pending: [] as number[], batches: [] as ImportResult['batches'] };
       let next = 0;
       // A few batches in flight: each waits for its commit, so one at a time would leave the node idle.

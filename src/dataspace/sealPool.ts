@@ -8,8 +8,8 @@
 import { Worker } from 'node:worker_threads';
 import type { CryptoSuite } from '../crypto/suite.js';
 import { CredenceError, Codes } from '../util/errors.js';
-import type { LinkAnswer, LinkQuery, RowError } from './importRows.js';
-import type { ImportRequest, ImportRunner, PlannedBatch, StagedTx } from './importWork.js';
+import type { LinkAnswer, RowError } from './importRows.js';
+import type { ImportRequest, ImportRunner, PlannedBatch, Prepared, StagedTx } from './importWork.js';
 import type { SealRequest, SealResponse, SealWorkerData } from './sealWorker.js';
 
 const WORKER_URL = new URL('./sealWorker.js', import.meta.url);
@@ -74,10 +74,10 @@ export class SealPool implements ImportRunner {
       });
   }
 
-  async prepare(req: ImportRequest): Promise<{ job: number; errors: RowError[]; links: LinkQuery[] }> {
+  async prepare(req: ImportRequest): Promise<Prepared> {
     const job = this.nextJob++;
     const m = await this.ask(job, { kind: 'prepare', job, req }, 'prepared');
-    return { job, errors: m.errors, links: m.links };
+    return { job, errors: m.errors, links: m.links, ...(m.sealed === undefined ? {} : { sealed: m.sealed }) };
   }
 
   async seal(job: number, links: readonly LinkAnswer[]): Promise<{ errors: RowError[]; batches: PlannedBatch[] }> {

@@ -25,7 +25,13 @@ export type SealRequest =
   | { readonly kind: 'release'; readonly job: number };
 
 export type SealResponse =
-  | { readonly kind: 'prepared'; readonly ask: number; readonly errors: RowError[]; readonly links: LinkQuery[] }
+  | {
+      readonly kind: 'prepared';
+      readonly ask: number;
+      readonly errors: RowError[];
+      readonly links: LinkQuery[];
+      readonly sealed?: { errors: RowError[]; batches: PlannedBatch[] };
+    }
   | { readonly kind: 'sealed'; readonly ask: number; readonly errors: RowError[]; readonly batches: PlannedBatch[] }
   | { readonly kind: 'done'; readonly ask: number }
   | { readonly kind: 'error'; readonly ask: number; readonly error: string; readonly code?: string };

@@ -89,7 +89,9 @@ describe('SqliteVault', () => {
     assert.deepEqual(p.links, []);
     // A second call with the same rows, prepared before the first is staged: its stage is refused.
     const rival = await v.imports.prepare(request(rows.slice(0, 2)));
-    const { batches } = await v.imports.seal(p.job, []);
+    // No new versions: the call was sealed as it was prepared.
+    const batches = p.sealed?.batches ?? [];
+    await assert.rejects(v.imports.seal(p.job, []), (e: { code?: string }) => e.code === 'MALFORMED');
     const batch = batches[0] as PlannedBatch;
     assert.equal(batches.length, 1);
     assert.deepEqual(batch.rows, [[1, 50]]);
@@ -107,8 +109,7 @@ describe('SqliteVault', () => {
     assert.ok(verifyInclusion(suite, fromHex(batch.args.root), commit(suite, got?.record as Record, got?.salt as Uint8Array), inc?.proof as MerkleProof));
     assert.deepEqual(v.dueForExpiry(Date.UTC(2027, 0, 1), 10), [recordIdAt(batch.id, 3)]);
     assert.deepEqual(v.publishedRefs('court-judgment', ['pool-1', 'x']), new Set(['pool-1']));
-    const rivalBatches = await v.imports.seal(rival.job, []);
-    assert.equal(rivalBatches.batches.length, 1);
+    assert.equal(rival.sealed?.batches.length, 1);
     await assert.rejects(
       v.imports.stage(rival.job, 0, { txId: 'ce'.repeat(32), tx: new Uint8Array([1]), txExpiresAt: 1 }),
       (e: { code?: string }) => e.code === 'RECORD_EXISTS',
