@@ -8,9 +8,9 @@ import type { Command } from 'commander';
 import type { JsonValue } from '../codec/canonicalJson.js';
 import { ED25519_SPKI_PREFIX, privateKeyFromPem, rawFromSpki } from '../crypto/rawKeys.js';
 import { type Credential, type CredentialSecrets, issueCredential, proveThreshold } from '../crypto/zkThreshold.js';
-import type { CredenceClient } from '../sdk/client.js';
+import { type AggregateStart, DATASET_PART_BYTES, type ModelStart, PrivacyClient, type PrivacyJobStatus, type PsiStart } from '../sdk/privacy.js';
 import { toHex } from '../util/bytes.js';
-import { CredenceError, Codes } from '../util/errors.js';
+import { CredenceError } from '../util/errors.js';
 import { type ConnectOpts, addConnectOptions, connect } from './connect.js';
 import { Progress, printJson, run } from './output.js';
 
@@ -28,19 +28,10 @@ function int(v: string, name: string, min: number, max: number): number {
   return n;
 }
 
-interface JobStatus {
-  local: { status: string; phase: string; done: number; total: number; result?: JsonValue; error?: { code: string; message: string } } | null;
-  chain: JsonValue;
-}
-
-async function watch(client: CredenceClient, id: string, label: string): Promise<JobStatus> {
+/** Watch a job with a progress bar until it is no longer running. */
+async function watch(privacy: PrivacyClient, id: string, label: string): Promise<PrivacyJobStatus> {
   const bar = new Progress(label);
-  for (;;) {
-    const s = await client.request<JobStatus>('GET', `/v1/privacy/jobs/${id}`);
-    if (s.local !== null) bar.update(Math.min(s.local.done, s.local.total), s.local.total);
-    if (s.local === null || s.local.status !== 'running') return s;
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  return privacy.waitForJob(id, { onProgress: (done, total) => bar.update(done, total) });
 }
 
 export function registerPrivacy(program: Command): void {
@@ -52,10 +43,17 @@ export function registerPrivacy(program: Command): void {
     ds
       .command('put <name> <file>')
       .description('store a dataset (one item per line: enterprise codes or person pseudonyms) on the node; a large file goes in parts, with a progress bar')
-      .option('--part-bytes <n>', 'most bytes per request', String(UPLOAD_PART_BYTES)),
+      .option('--part-bytes <n>', 'most bytes per request', String(DATASET_PART_BYTES)),
   ).action(
     run(async (name: string, file: string, o: ConnectOpts & { partBytes: string }) => {
-      printJson(await uploadDataset(connect(o), name, new Uint8Array(readFileSync(file)), Number(o.partBytes)));
+      const progress = new Progress(`upload ${name}`);
+      const data = new Uint8Array(readFileSync(file));
+      printJson(
+        await new PrivacyClient(connect(o)).putDataset(name, data, {
+          partBytes: Number(o.partBytes),
+          onProgress: (sent, total) => progress.update(sent, total),
+        }),
+      );
     }),
   );
 
@@ -75,8 +73,7 @@ export function registerPrivacy(program: Command): void {
       async (
         o: ConnectOpts & { dataset: string; peerUrl: string; peerOrg: string; peerDataset: string; sizeOnly?: boolean; purpose: string; wait: boolean },
       ) => {
-        const client = connect(o);
-        const body = {
+        const body: PsiStart = {
           dataset: o.dataset,
           peerUrl: o.peerUrl,
           peerOrg: o.peerOrg,
@@ -84,53 +81,19 @@ export function registerPrivacy(program: Command): void {
           mode: o.sizeOnly ? 'size' : 'set',
           purpose: o.purpose,
         };
-        if (!o.wait) return printJson(await client.request<{ id: string }>('POST', '/v1/privacy/psi', body));
-        await startAndWatch(o, '/v1/privacy/psi', body, 'PSI');
+        const privacy = new PrivacyClient(connect(o));
+        if (!o.wait) return printJson(await privacy.startPsi(body));
+        await startAndWatch(privacy, () => privacy.startPsi(body), 'PSI');
       },
     ),
   );
 
   addConnectOptions(p.command('job <id>').description('a privacy job: this node’s view (progress, result) and the record on chain')).action(
-    run(async (id: string, o: ConnectOpts) => printJson(await connect(o).request('GET', `/v1/privacy/jobs/${encodeURIComponent(id)}`))),
+    run(async (id: string, o: ConnectOpts) => printJson(await new PrivacyClient(connect(o)).job(id))),
   );
 
   registerAggregate(p);
   registerZk(p);
-}
-
-/** Below the node's default 16 MiB body limit, with room to spare. */
-const UPLOAD_PART_BYTES = 8 * 1024 * 1024;
-
-/** Split at line ends into parts of at most `max` bytes (a single longer line is its own part). */
-function splitLines(data: Uint8Array, max: number): Uint8Array[] {
-  const parts: Uint8Array[] = [];
-  let start = 0;
-  while (start < data.byteLength) {
-    let end = Math.min(data.byteLength, start + max);
-    if (end < data.byteLength) {
-      const nl = data.lastIndexOf(0x0a, end - 1);
-      end = nl >= start ? nl + 1 : data.indexOf(0x0a, end) + 1 || data.byteLength;
-    }
-    parts.push(data.subarray(start, end));
-    start = end;
-  }
-  return parts.length > 0 ? parts : [data];
-}
-
-async function uploadDataset(client: CredenceClient, name: string, data: Uint8Array, partBytes: number): Promise<JsonValue> {
-  if (!Number.isInteger(partBytes) || partBytes < 1024) throw new CredenceError(Codes.MALFORMED, '--part-bytes must be an integer of at least 1024');
-  const path = `/v1/privacy/datasets/${encodeURIComponent(name)}`;
-  const parts = splitLines(data, partBytes);
-  if (parts.length === 1) return client.request('PUT', path, data);
-  const progress = new Progress(`upload ${name}`);
-  let result: JsonValue = null;
-  let sent = 0;
-  for (const [i, part] of parts.entries()) {
-    result = await client.request('PUT', `${path}?part=${i}&parts=${parts.length}`, part);
-    sent += part.byteLength;
-    progress.update(sent, data.byteLength);
-  }
-  return result;
 }
 
 /** "org=url" or "org=url=dataset" → {org, url, dataset?} */
@@ -140,10 +103,9 @@ function partyOption(v: string, prev: { org: string; url: string; dataset?: stri
   return [...prev, { org, url, ...(dataset === undefined ? {} : { dataset }) }];
 }
 
-async function startAndWatch(o: ConnectOpts, path: string, body: JsonValue, label: string): Promise<void> {
-  const client = connect(o);
-  const job = await client.request<{ id: string }>('POST', path, body);
-  const s = await watch(client, job.id, label);
+async function startAndWatch(privacy: PrivacyClient, start: () => Promise<{ id: string }>, label: string): Promise<void> {
+  const job = await start();
+  const s = await watch(privacy, job.id, label);
   printJson({ jobId: job.id, ...s });
   if (s.local?.status !== 'done') throw new CredenceError(s.local?.error?.code ?? 'FAILED', s.local?.error?.message ?? 'the job failed');
 }
@@ -158,8 +120,10 @@ function registerAggregate(p: Command): void {
       .requiredOption('--aggregator <org=url>', 'an aggregator node; give 2 or 3', partyOption)
       .option('--purpose <code>', 'purpose code registered with the job', 'MULTI_LENDING'),
   ).action(
-    run(async (o: ConnectOpts & { dataset: string; bank: JsonValue; aggregator: JsonValue; purpose: string }) => {
-      await startAndWatch(o, '/v1/privacy/aggregate', { dataset: o.dataset, banks: o.bank, aggregators: o.aggregator, purpose: o.purpose }, 'aggregation');
+    run(async (o: ConnectOpts & { dataset: string; bank: AggregateStart['banks']; aggregator: AggregateStart['aggregators']; purpose: string }) => {
+      const privacy = new PrivacyClient(connect(o));
+      const body: AggregateStart = { dataset: o.dataset, banks: o.bank, aggregators: o.aggregator, purpose: o.purpose };
+      await startAndWatch(privacy, () => privacy.startAggregate(body), 'aggregation');
     }),
   );
   addConnectOptions(
@@ -174,15 +138,16 @@ function registerAggregate(p: Command): void {
       .option('--purpose <code>', 'purpose code registered with the job', 'CREDIT_CHECK'),
   ).action(
     run(async (o: ConnectOpts & { scorecard: string; subject: string; peerUrl: string; peerOrg: string; peerDataset: string; purpose: string }) => {
-      const body = {
-        scorecard: readJson(o.scorecard, '--scorecard'),
+      const body: ModelStart = {
+        scorecard: readJson(o.scorecard, '--scorecard') as unknown as ModelStart['scorecard'],
         subject: o.subject,
         peerUrl: o.peerUrl,
         peerOrg: o.peerOrg,
         peerDataset: o.peerDataset,
         purpose: o.purpose,
       };
-      await startAndWatch(o, '/v1/privacy/model', body, 'model evaluation');
+      const privacy = new PrivacyClient(connect(o));
+      await startAndWatch(privacy, () => privacy.startModel(body), 'model evaluation');
     }),
   );
 }
@@ -227,7 +192,7 @@ function registerZk(p: Command): void {
       .option('--purpose <code>', 'purpose code', 'CREDIT_CHECK'),
   ).action(
     run(async (o: ConnectOpts & { threshold: string; purpose: string }) => {
-      printJson(await connect(o).request('POST', '/v1/privacy/zk/jobs', { threshold: int(o.threshold, '--threshold', 0, 1000), purpose: o.purpose }));
+      printJson(await new PrivacyClient(connect(o)).zkJob(int(o.threshold, '--threshold', 0, 1000), o.purpose));
     }),
   );
   zk.command('prove')
@@ -257,7 +222,7 @@ function registerZk(p: Command): void {
       .requiredOption('--proof <file>', 'the {statement, proof} file from zk prove'),
   ).action(
     run(async (o: ConnectOpts & { job: string; proof: string }) => {
-      const r = await connect(o).request<{ verified: boolean }>('POST', `/v1/privacy/zk/jobs/${encodeURIComponent(o.job)}/proof`, readJson(o.proof, '--proof'));
+      const r = await new PrivacyClient(connect(o)).zkVerify(o.job, readJson(o.proof, '--proof'));
       printJson(r);
       if (!r.verified) throw new CredenceError('PRIVACY_BAD_PROOF', 'the proof does not verify; the job is marked failed on chain');
     }),
