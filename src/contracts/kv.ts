@@ -18,9 +18,11 @@ function put(ctx: ContractContext, args: JsonValue): JsonValue {
     throw new ContractError('BAD_KEY_NAME', 'key must be 1-128 characters of [A-Za-z0-9_.:-]');
   }
   if (a.value === undefined) throw new ContractError('BAD_VALUE', 'value is required');
-  ctx.put(kvKey(org.id, a.key), a.value);
-  ctx.emit('put', { org: org.id, key: a.key });
-  return { key: kvKey(org.id, a.key) };
+  const key = kvKey(org.id, a.key);
+  ctx.put(key, a.value);
+  // Properties in canonical (sorted) order: the encoder then has nothing to sort.
+  ctx.emit('put', { key: a.key, org: org.id });
+  return { key };
 }
 
 function del(ctx: ContractContext, args: JsonValue): JsonValue {
@@ -31,7 +33,7 @@ function del(ctx: ContractContext, args: JsonValue): JsonValue {
   }
   if (ctx.get(kvKey(org.id, a.key)) === undefined) throw new ContractError('NOT_FOUND', 'no such key');
   ctx.del(kvKey(org.id, a.key));
-  ctx.emit('deleted', { org: org.id, key: a.key });
+  ctx.emit('deleted', { key: a.key, org: org.id });
   return null;
 }
 

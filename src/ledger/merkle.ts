@@ -98,10 +98,13 @@ function hashLeavesAndReduce(hashInto: HashIntoFn, count: number, maxLeafBytes: 
   const level = new Uint8Array(count * HASH_BYTES);
   const buf = new Uint8Array(1 + Math.max(maxLeafBytes, 2 * HASH_BYTES));
   buf[0] = LEAF_PREFIX;
+  // One view per distinct leaf length (a block's leaves mostly share one), not one per leaf.
+  let input = buf.subarray(0, 0);
   for (let i = 0; i < count; i++) {
     const leaf = leafAt(i);
     buf.set(leaf, 1);
-    hashInto(buf.subarray(0, 1 + leaf.byteLength), level, i * HASH_BYTES);
+    if (input.byteLength !== 1 + leaf.byteLength) input = buf.subarray(0, 1 + leaf.byteLength);
+    hashInto(input, level, i * HASH_BYTES);
   }
   buf[0] = NODE_PREFIX;
   const pair = buf.subarray(0, 1 + 2 * HASH_BYTES);
@@ -110,7 +113,8 @@ function hashLeavesAndReduce(hashInto: HashIntoFn, count: number, maxLeafBytes: 
     const half = n >>> 1;
     // Node i of the next level reads nodes 2i and 2i+1 of this one before it is written over them.
     for (let i = 0; i < half; i++) {
-      pair.set(level.subarray(2 * i * HASH_BYTES, (2 * i + 2) * HASH_BYTES), 1);
+      const from = 2 * i * HASH_BYTES;
+      for (let b = 0; b < 2 * HASH_BYTES; b++) pair[1 + b] = level[from + b] as number;
       hashInto(pair, level, i * HASH_BYTES);
     }
     if (n % 2 === 1) level.copyWithin(half * HASH_BYTES, (n - 1) * HASH_BYTES, n * HASH_BYTES);

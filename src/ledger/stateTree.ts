@@ -38,7 +38,7 @@
 import type Database from 'better-sqlite3';
 import { CredenceError, assert } from '../util/errors.js';
 import { bucketEntries, isBucket, mergeBucket } from './bucketBlob.js';
-import type { HashFn } from './merkle.js';
+import type { HashFn, HashIntoFn } from './merkle.js';
 import {
   STATE_BUCKETS,
   STATE_PATH_HASHES,
@@ -125,17 +125,21 @@ export class StateTree {
   private sinceFlush = 0;
   private readonly emptyBucket: Uint8Array;
   private readonly nodeBuf = Buffer.alloc(1 + CHILDREN_BYTES);
+  /** For each inner node, a view of its 16 children's hashes in `nodes` (made once: no view per hash). */
+  private readonly childViews: Uint8Array[];
   private bucketBuf = Buffer.alloc(1 + 64 * HASH_BYTES);
   private readonly stmts;
 
   private constructor(
     private readonly db: Database.Database,
     private readonly hash: HashFn,
+    private readonly hashInto: HashIntoFn,
     private readonly sweepWidth: number,
     private readonly flushWritesMin: number,
   ) {
     this.emptyBucket = emptyBucketHash(hash);
     this.nodeBuf[0] = NODE_PREFIX;
+    this.childViews = Array.from({ length: BUCKET0 }, (_, n) => this.nodes.subarray((A * n + 1) * HASH_BYTES, (A * n + 1 + A) * HASH_BYTES));
     this.stmts = {
       get: db.prepare<[string], Buffer>('SELECT value FROM state WHERE key = ?').pluck(),
       put: db.prepare('INSERT INTO state (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
@@ -159,9 +163,10 @@ export class StateTree {
    *
    * @example const state = StateTree.open(db, suite.hash); state.root();
    */
-  static open(db: Database.Database, hash: HashFn, opts: { sweepBlocks?: number; flushWritesMin?: number } = {}): StateTree {
+  static open(db: Database.Database, hash: HashFn, opts: { sweepBlocks?: number; flushWritesMin?: number; hashInto?: HashIntoFn } = {}): StateTree {
     db.exec(SCHEMA);
-    const t = new StateTree(db, hash, Math.ceil(B / (opts.sweepBlocks ?? SWEEP_BLOCKS)), opts.flushWritesMin ?? FLUSH_WRITES_MIN);
+    const hashInto = opts.hashInto ?? ((d, out, at) => out.set(hash(d), at));
+    const t = new StateTree(db, hash, hashInto, Math.ceil(B / (opts.sweepBlocks ?? SWEEP_BLOCKS)), opts.flushWritesMin ?? FLUSH_WRITES_MIN);
     t.reload();
     return t;
   }
@@ -251,7 +256,7 @@ export class StateTree {
     }
     this.replayJournal();
     for (let d = BUCKET_LEVEL - 1; d >= 0; d--) {
-      for (let i = 0; i < A ** d; i++) n.set(this.innerHash(d, i), ((LEVEL_START[d] as number) + i) * HASH_BYTES);
+      for (let i = 0; i < A ** d; i++) this.innerHashInto((LEVEL_START[d] as number) + i, n, ((LEVEL_START[d] as number) + i) * HASH_BYTES);
     }
   }
 
@@ -305,7 +310,8 @@ export class StateTree {
         const ops = byBucket.get(bucket) as Op[];
         const entries = mergeBucket(this.readEntries(bucket), ops);
         this.stagedEntries.set(bucket, entries);
-        this.stageNode(BUCKET0 + bucket, entries.length === 0 ? this.emptyBucket : this.hashBucket(entries));
+        this.saveUndo(BUCKET0 + bucket);
+        this.setBucketHash(bucket, entries);
       }
       // Recompute only the dirty paths, one level at a time (parents of a sorted list stay sorted).
       let level = dirty;
@@ -315,7 +321,11 @@ export class StateTree {
           const p = Math.floor(i / A);
           if (parents[parents.length - 1] !== p) parents.push(p);
         }
-        for (const p of parents) this.stageNode((LEVEL_START[d] as number) + p, this.innerHash(d, p));
+        for (const p of parents) {
+          const n = (LEVEL_START[d] as number) + p;
+          this.saveUndo(n);
+          this.innerHashInto(n, this.nodes, n * HASH_BYTES);
+        }
         level = parents;
       }
     } catch (e) {
@@ -363,37 +373,40 @@ export class StateTree {
     return blob;
   }
 
-  /** H(0x03 || entries): the entries are already the layout the bucket hash covers. */
-  private hashBucket(entries: Buffer): Uint8Array {
+  /** Write the bucket's hash, H(0x03 || entries) (H(0x03) when empty), into its node: the entries are already the layout the hash covers. */
+  private setBucketHash(bucket: number, entries: Buffer): void {
+    const at = (BUCKET0 + bucket) * HASH_BYTES;
+    if (entries.length === 0) {
+      this.nodes.set(this.emptyBucket, at);
+      return;
+    }
     if (this.bucketBuf.byteLength < 1 + entries.length) this.bucketBuf = Buffer.alloc(2 * (1 + entries.length));
     const buf = this.bucketBuf;
     buf[0] = BUCKET_PREFIX;
     entries.copy(buf, 1);
-    return this.hash(buf.subarray(0, 1 + entries.length));
+    this.hashInto(buf.subarray(0, 1 + entries.length), this.nodes, at);
   }
 
-  /** H(0x01 || the 16 children) of node (level d, position i), from the current hashes. */
-  private innerHash(d: number, i: number): Uint8Array {
-    const from = ((LEVEL_START[d + 1] as number) + A * i) * HASH_BYTES;
-    this.nodes.copy(this.nodeBuf, 1, from, from + CHILDREN_BYTES);
-    return this.hash(this.nodeBuf);
+  /** H(0x01 || the 16 children) of inner node n, from the current hashes, into out[at, at + 32). */
+  private innerHashInto(n: number, out: Uint8Array, at: number): void {
+    this.nodeBuf.set(this.childViews[n] as Uint8Array, 1);
+    this.hashInto(this.nodeBuf, out, at);
   }
 
-  /** Set node i's hash in place, keeping its old hash in `undo` the first time in a stage. */
-  private stageNode(i: number, h: Uint8Array): void {
-    assert(h.byteLength === HASH_BYTES, 'hash function returns 32 bytes');
-    if (this.isStaged[i] === 0) {
-      const k = this.stagedList.length;
-      if ((k + 1) * HASH_BYTES > this.undo.byteLength) {
-        const grown = Buffer.alloc(2 * this.undo.byteLength);
-        this.undo.copy(grown);
-        this.undo = grown;
-      }
-      this.nodes.copy(this.undo, k * HASH_BYTES, i * HASH_BYTES, (i + 1) * HASH_BYTES);
-      this.isStaged[i] = 1;
-      this.stagedList.push(i);
+  /** Keep node i's hash in `undo` before the stage first overwrites it. */
+  private saveUndo(i: number): void {
+    if (this.isStaged[i] !== 0) return;
+    const k = this.stagedList.length;
+    if ((k + 1) * HASH_BYTES > this.undo.byteLength) {
+      const grown = Buffer.alloc(2 * this.undo.byteLength);
+      this.undo.copy(grown);
+      this.undo = grown;
     }
-    this.nodes.set(h, i * HASH_BYTES);
+    const from = i * HASH_BYTES;
+    const to = k * HASH_BYTES;
+    for (let b = 0; b < HASH_BYTES; b++) this.undo[to + b] = this.nodes[from + b] as number;
+    this.isStaged[i] = 1;
+    this.stagedList.push(i);
   }
 
   /** Node i's current hash (a view, valid until the next stage). */
@@ -418,7 +431,7 @@ export class StateTree {
     for (const [bucket, ops] of byBucket) {
       const entries = mergeBucket(this.readEntries(bucket), ops);
       this.setPending(bucket, entries);
-      this.nodes.set(entries.length === 0 ? this.emptyBucket : this.hashBucket(entries), (BUCKET0 + bucket) * HASH_BYTES);
+      this.setBucketHash(bucket, entries);
     }
   }
 

@@ -11,6 +11,7 @@ import { bytesEqual, toHex } from '../util/bytes.js';
 import { CredenceError, Codes, assert } from '../util/errors.js';
 import { WAL_FALLBACK_PAGES, WalCheckpointer } from './checkpointer.js';
 import { IdFilter } from './idFilter.js';
+import type { HashIntoFn } from './merkle.js';
 import { StateTree } from './stateTree.js';
 import { type StagedIndex, TxIndex, type TxLocation } from './txIndex.js';
 
@@ -80,10 +81,11 @@ export class ChainStore {
   private constructor(
     readonly db: Database.Database,
     private readonly hash: HashFn,
+    hashInto: HashIntoFn | undefined,
   ) {
     db.exec(SCHEMA);
     checkFormat(db);
-    this.state = StateTree.open(db, hash);
+    this.state = StateTree.open(db, hash, hashInto === undefined ? {} : { hashInto });
     this.index = TxIndex.open(db);
     this.stmts = {
       insertBlock: db.prepare('INSERT INTO blocks (height, hash, header, body) VALUES (?, ?, ?, ?)'),
@@ -101,8 +103,8 @@ export class ChainStore {
     this.rebuildIdFilter();
   }
 
-  /** Open (or create) the chain database at `path`. */
-  static open(path: string, hash: HashFn, opts: { readonly?: boolean; backgroundCheckpoint?: boolean } = {}): ChainStore {
+  /** Open (or create) the chain database at `path`; `hashInto` (the suite's) saves an array per state hash. */
+  static open(path: string, hash: HashFn, opts: { readonly?: boolean; backgroundCheckpoint?: boolean; hashInto?: HashIntoFn } = {}): ChainStore {
     const db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
     if (!opts.readonly) {
       db.pragma('journal_mode = WAL');
@@ -112,7 +114,7 @@ export class ChainStore {
     db.pragma('busy_timeout = 5000');
     // 64 MiB page cache: the tx index and state lookups on the admission path stay in memory.
     db.pragma('cache_size = -65536');
-    const store = new ChainStore(db, hash);
+    const store = new ChainStore(db, hash, opts.hashInto);
     if (opts.backgroundCheckpoint && !opts.readonly && path !== ':memory:') {
       db.pragma(`wal_autocheckpoint = ${WAL_FALLBACK_PAGES}`);
       store.checkpointer = new WalCheckpointer(path);

@@ -47,7 +47,7 @@ export class Chain {
 
   /** Open the chain database in `path`, creating block 0 from the genesis if it is new. */
   static open(path: string, genesis: Genesis, suite: CryptoSuite, onFault?: (e: unknown, where: string) => void, backgroundCheckpoint = false): Chain {
-    const store = ChainStore.open(path, (d) => suite.hash(d), { backgroundCheckpoint });
+    const store = ChainStore.open(path, (d) => suite.hash(d), { backgroundCheckpoint, hashInto: (d, out, at) => suite.hashInto(d, out, at) });
     try {
       return new Chain(store, genesis, suite, onFault);
     } catch (e) {
